@@ -1,0 +1,49 @@
+package benchtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// SharedDatasets returns the absolute path of the shared datasets folder
+// (../shared/datasets from the module root), or fails the test with a clear
+// message when it is missing: a test whose data is missing fails, it does not
+// skip.
+func SharedDatasets(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("benchtest: %v", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("benchtest: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	if env := os.Getenv("MORES_SHARED_DATASETS"); env != "" {
+		return env
+	}
+	p := filepath.Join(dir, "..", "shared", "datasets")
+	if _, err := os.Stat(filepath.Join(p, "README.md")); err != nil {
+		t.Fatalf("benchtest: the shared datasets are missing at %s (set MORES_SHARED_DATASETS to their folder): %v", p, err)
+	}
+	abs, _ := filepath.Abs(p)
+	return abs
+}
+
+// SharedFile returns the path of a file below the shared datasets folder and
+// fails the test when it does not exist.
+func SharedFile(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(SharedDatasets(t), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("benchtest: shared dataset file missing: %v", err)
+	}
+	return p
+}
