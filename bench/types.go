@@ -125,6 +125,18 @@ type Score struct {
 	Error string `json:"error,omitempty"`
 	// Rater identifies a human rater, when the judge is human.
 	Rater string `json:"rater,omitempty"`
+	// Version identifies the judge's prompt or model (for LLM judges, the
+	// hash of the versioned prompt template), recorded with every score.
+	Version string `json:"version,omitempty"`
+}
+
+// PairJudge compares two models' completions of the same trial (same suite,
+// sample, attack and epoch). A and B are the two models' trials; the scores
+// it returns are recorded against trial a, with metric names that say so
+// (for example win, tie, loss, flip).
+type PairJudge interface {
+	Name() string
+	ScorePair(ctx context.Context, a, b Trial, ca, cb Completion) ([]Score, error)
 }
 
 // Judge scores a completion. Implementations must be safe for concurrent
