@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Entry kinds in a journal.
+const (
+	EntryTrial  = "trial"  // a finished trial: request, completion or error, scores
+	EntryScores = "scores" // scores added later to a journaled trial (mores judge, pair judges)
+)
+
+// Entry is one line of the journal.
+type Entry struct {
+	Kind     string      `json:"k"`
+	Index    int64       `json:"i"`
+	Suite    string      `json:"suite"`
+	SampleID string      `json:"sample_id"`
+	Model    string      `json:"model"`
+	Attack   string      `json:"attack"`
+	Epoch    int         `json:"epoch"`
+	Prompt   string      `json:"prompt,omitempty"`
+	System   string      `json:"system,omitempty"`
+	Messages []Message   `json:"messages,omitempty"`
+	Result   *Completion `json:"c,omitempty"`
+	Error    string      `json:"error,omitempty"`
+	Scores   []Score     `json:"scores,omitempty"`
+}
+
+// Key returns the trial key of the entry.
+func (e *Entry) Key() TrialKey {
+	return TrialKey{Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack, Epoch: e.Epoch}
+}
+
+// Journal is an append-only file of entries, one JSON object a line. Lines
+// reach the operating system as soon as Flush is called, so a killed process
+// loses at most the entries not yet flushed; a torn last line is cut off when
+// the journal is opened again.
+type Journal struct {
+	f   *os.File
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// OpenJournal opens path for appending, creating it if needed and cutting
+// off a torn last line left by a killed process.
+func OpenJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	end, err := completeLength(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Truncate(end); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(end, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	j := &Journal{f: f, w: bufio.NewWriterSize(f, 256<<10)}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false)
+	return j, nil
+}
+
+// completeLength returns the length of f up to and including its last
+// newline.
+func completeLength(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := st.Size()
+	const chunk = 64 << 10
+	buf := make([]byte, chunk)
+	for end := size; end > 0; {
+		start := max(end-chunk, 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// Append writes one entry to the buffer.
+func (j *Journal) Append(e *Entry) error {
+	j.buf.Reset()
+	if err := j.enc.Encode(e); err != nil {
+		return err
+	}
+	_, err := j.w.Write(j.buf.Bytes())
+	return err
+}
+
+// Flush hands buffered entries to the operating system.
+func (j *Journal) Flush() error { return j.w.Flush() }
+
+// Sync flushes and asks the operating system to write to disk.
+func (j *Journal) Sync() error {
+	if err := j.w.Flush(); err != nil {
+		return err
+	}
+	return j.f.Sync()
+}
+
+// Close flushes, syncs and closes.
+func (j *Journal) Close() error {
+	err := j.Sync()
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ScanJournal calls fn for every complete entry of the journal at path, with
+// the entry's byte offset. A missing journal has no entries. A torn last line
+// is ignored.
+func ScanJournal(path string, fn func(off int64, e *Entry) error) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	var off int64
+	line := 0
+	for {
+		b, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A long line: gather it whole.
+			full := append([]byte(nil), b...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				b, err = r.ReadSlice('\n')
+				full = append(full, b...)
+			}
+			b = full
+		}
+		if errors.Is(err, io.EOF) {
+			return nil // a torn or empty tail
+		}
+		if err != nil {
+			return err
+		}
+		line++
+		var e Entry
+		if jerr := json.Unmarshal(b, &e); jerr != nil {
+			return &InputError{File: path, Line: line, Msg: "corrupt journal entry: " + jerr.Error()}
+		}
+		if ferr := fn(off, &e); ferr != nil {
+			return ferr
+		}
+		off += int64(len(b))
+	}
+}
+
+// ReadEntryAt reads the entry starting at off.
+func ReadEntryAt(f *os.File, off int64, buf *[]byte) (*Entry, error) {
+	r := io.NewSectionReader(f, off, 1<<40)
+	br := bufio.NewReader(r)
+	b, err := br.ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	*buf = b
+	var e Entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

@@ -1,0 +1,122 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+// Version is the version of Mores, recorded in every manifest.
+var Version = "0.1.0"
+
+// Manifest describes a run: what was asked, with what, and what happened.
+// It never holds a secret.
+type Manifest struct {
+	RunID        string          `json:"run_id"`
+	Status       string          `json:"status"` // running, complete, interrupted, failed
+	MoresVersion string          `json:"mores_version"`
+	Seed         int64           `json:"seed"`
+	Epochs       int             `json:"epochs"`
+	Shard        string          `json:"shard,omitempty"`
+	Suites       []ManifestSuite `json:"suites"`
+	Models       []ManifestModel `json:"models"`
+	StartedAt    time.Time       `json:"started_at"`
+	FinishedAt   *time.Time      `json:"finished_at,omitempty"`
+	Counts       *ResultCounts   `json:"counts,omitempty"`
+	Run          *Stats          `json:"run,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	// Config is the full resolved configuration of the command that made
+	// the run (what --resume replays).
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+// ManifestSuite records one suite of a run.
+type ManifestSuite struct {
+	Name        string   `json:"name"`
+	Version     int      `json:"version"`
+	File        string   `json:"file"`
+	Hash        string   `json:"hash"`
+	Dataset     string   `json:"dataset"`
+	DatasetHash string   `json:"dataset_hash,omitempty"`
+	Samples     int      `json:"samples"`
+	Attacks     []string `json:"attacks"`
+	Judges      []string `json:"judges"`
+}
+
+// ManifestModel records one model of a run.
+type ManifestModel struct {
+	Name string `json:"name"`
+	Spec string `json:"spec"`
+}
+
+// WriteManifest writes m into dir atomically.
+func WriteManifest(dir string, m *Manifest) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	tmp, err := os.CreateTemp(dir, ".manifest.*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, ManifestFile))
+}
+
+// ReadManifest reads the manifest of a run directory.
+func ReadManifest(dir string) (*Manifest, error) {
+	p := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, &InputError{File: p, Msg: "not a run directory (no manifest.json)"}
+		}
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, &InputError{File: p, Msg: fmt.Sprintf("invalid manifest: %v", err)}
+	}
+	return &m, nil
+}
+
+var secretParam = regexp.MustCompile(`(?i)((?:api[_-]?key|key|token|secret|password)=)[^&\s]+`)
+
+// RedactURL removes user information and secret-looking query parameters
+// from a URL or a model spec holding one.
+func RedactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		u.User = nil
+		s = u.String()
+	} else if i := indexScheme(s); i >= 0 {
+		if u, err := url.Parse(s[i:]); err == nil && u.User != nil {
+			u.User = nil
+			s = s[:i] + u.String()
+		}
+	}
+	return secretParam.ReplaceAllString(s, "${1}REDACTED")
+}
+
+func indexScheme(s string) int {
+	for _, p := range []string{"https://", "http://"} {
+		for i := 0; i+len(p) <= len(s); i++ {
+			if s[i:i+len(p)] == p {
+				return i
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,210 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// SchemaVersion is the version of the Parquet schemas of a run directory,
+// recorded in each file's key/value metadata under SchemaKey.
+const SchemaVersion = "1"
+
+// SchemaKey is the Parquet metadata key that holds SchemaVersion.
+const SchemaKey = "mores.schema_version"
+
+// File names inside a run directory.
+const (
+	ManifestFile  = "manifest.json"
+	JournalFile   = "journal.jsonl"
+	ResponsesFile = "responses.parquet"
+	ScoresFile    = "scores.parquet"
+	SummaryFile   = "summary.parquet"
+)
+
+// ResponseRow is one row of responses.parquet: one trial.
+type ResponseRow struct {
+	RunID            string  `parquet:"run_id,dict,zstd" json:"run_id"`
+	Suite            string  `parquet:"suite,dict,zstd" json:"suite"`
+	SampleID         string  `parquet:"sample_id,zstd" json:"sample_id"`
+	Model            string  `parquet:"model,dict,zstd" json:"model"`
+	Attack           string  `parquet:"attack,dict,zstd" json:"attack"`
+	Epoch            int32   `parquet:"epoch" json:"epoch"`
+	Prompt           string  `parquet:"prompt,zstd" json:"prompt"`
+	Response         string  `parquet:"response,zstd" json:"response"`
+	FinishReason     string  `parquet:"finish_reason,dict,zstd" json:"finish_reason"`
+	PromptTokens     int64   `parquet:"prompt_tokens" json:"prompt_tokens"`
+	CompletionTokens int64   `parquet:"completion_tokens" json:"completion_tokens"`
+	LatencyMS        float64 `parquet:"latency_ms" json:"latency_ms"`
+	Attempts         int32   `parquet:"attempts" json:"attempts"`
+	Cached           bool    `parquet:"cached" json:"cached"`
+	Error            *string `parquet:"error,optional,zstd" json:"error"`
+	// System is the system prompt sent with the trial (an added column).
+	System string `parquet:"system,dict,zstd" json:"system"`
+}
+
+// ScoreRow is one row of scores.parquet: one trial × judge × metric.
+type ScoreRow struct {
+	RunID       string   `parquet:"run_id,dict,zstd" json:"run_id"`
+	Suite       string   `parquet:"suite,dict,zstd" json:"suite"`
+	SampleID    string   `parquet:"sample_id,zstd" json:"sample_id"`
+	Model       string   `parquet:"model,dict,zstd" json:"model"`
+	Attack      string   `parquet:"attack,dict,zstd" json:"attack"`
+	Epoch       int32    `parquet:"epoch" json:"epoch"`
+	Judge       string   `parquet:"judge,dict,zstd" json:"judge"`
+	Metric      string   `parquet:"metric,dict,zstd" json:"metric"`
+	Value       *float64 `parquet:"value,optional" json:"value"`
+	Label       string   `parquet:"label,dict,zstd" json:"label"`
+	Explanation string   `parquet:"explanation,zstd" json:"explanation"`
+	Error       *string  `parquet:"error,optional,zstd" json:"error"`
+	// Rater identifies a human rater (an added column; empty otherwise).
+	Rater string `parquet:"rater,dict,zstd" json:"rater"`
+	// JudgeVersion identifies the judge's prompt or model (an added column).
+	JudgeVersion string `parquet:"judge_version,dict,zstd" json:"judge_version"`
+}
+
+// SummaryRow is one row of summary.parquet: one suite × model × attack ×
+// judge × metric.
+type SummaryRow struct {
+	RunID  string  `parquet:"run_id,dict,zstd" json:"run_id"`
+	Suite  string  `parquet:"suite,dict,zstd" json:"suite"`
+	Model  string  `parquet:"model,dict,zstd" json:"model"`
+	Attack string  `parquet:"attack,dict,zstd" json:"attack"`
+	Judge  string  `parquet:"judge,dict,zstd" json:"judge"`
+	Metric string  `parquet:"metric,dict,zstd" json:"metric"`
+	N      int64   `parquet:"n" json:"n"`
+	Mean   float64 `parquet:"mean" json:"mean"`
+	Stderr float64 `parquet:"stderr" json:"stderr"`
+	CILow  float64 `parquet:"ci_low" json:"ci_low"`
+	CIHigh float64 `parquet:"ci_high" json:"ci_high"`
+	// CIMethod says how the interval was computed (an added column).
+	CIMethod string `parquet:"ci_method,dict" json:"ci_method"`
+	// Errors counts the trials whose judge failed for this metric (an added column).
+	Errors int64 `parquet:"errors" json:"errors"`
+}
+
+// ParquetWriter streams rows of one type into a Parquet file, written to a
+// temporary name and renamed on Close so that a reader never sees half a
+// file.
+type ParquetWriter[T any] struct {
+	path string
+	f    *os.File
+	w    *parquet.GenericWriter[T]
+	buf  []T
+}
+
+// CreateParquet opens a writer for path.
+func CreateParquet[T any](path string) (*ParquetWriter[T], error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, err
+	}
+	w := parquet.NewGenericWriter[T](f,
+		parquet.KeyValueMetadata(SchemaKey, SchemaVersion),
+		parquet.PageBufferSize(256<<10),
+		parquet.MaxRowsPerRowGroup(128<<10),
+	)
+	return &ParquetWriter[T]{path: path, f: f, w: w, buf: make([]T, 0, 1024)}, nil
+}
+
+// Write buffers one row.
+func (p *ParquetWriter[T]) Write(row T) error {
+	p.buf = append(p.buf, row)
+	if len(p.buf) == cap(p.buf) {
+		return p.flush()
+	}
+	return nil
+}
+
+func (p *ParquetWriter[T]) flush() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	_, err := p.w.Write(p.buf)
+	clear(p.buf)
+	p.buf = p.buf[:0]
+	return err
+}
+
+// Close finishes the file and moves it into place.
+func (p *ParquetWriter[T]) Close() error {
+	err := p.flush()
+	if cerr := p.w.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := p.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(p.f.Name())
+		return err
+	}
+	return os.Rename(p.f.Name(), p.path)
+}
+
+// Abort discards the file.
+func (p *ParquetWriter[T]) Abort() {
+	p.f.Close()
+	os.Remove(p.f.Name())
+}
+
+// ReadParquet streams the rows of a Parquet file of type T to fn, checking
+// the schema version.
+func ReadParquet[T any](path string, fn func(T) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if v, ok := pf.Lookup(SchemaKey); ok && v != SchemaVersion {
+		return &InputError{File: path, Msg: fmt.Sprintf("schema version %s, this mores reads %s", v, SchemaVersion)}
+	}
+	r := parquet.NewGenericReader[T](f)
+	defer r.Close()
+	buf := make([]T, 512)
+	for {
+		n, err := r.Read(buf)
+		for i := 0; i < n; i++ {
+			if ferr := fn(buf[i]); ferr != nil {
+				return ferr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+}
+
+// StrPtr returns a pointer to s, or nil when s is empty (a Parquet null).
+func StrPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Deref returns *s, or "" for nil.
+func Deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

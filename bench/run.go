@@ -1,0 +1,493 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Transform is an attack: it changes a sample's prompt. Implementations live
+// in package suites/attack.
+type Transform interface {
+	Name() string
+	Transform(s Sample) (Sample, error)
+}
+
+// SuitePlan is one suite, resolved: its samples, the attacks to apply, how to
+// build a request from a sample, and its judges.
+type SuitePlan struct {
+	Name    string
+	Samples []Sample
+	Attacks []Transform
+	// Render builds the request of a (transformed) sample.
+	Render     func(Sample) (Request, error)
+	Judges     []Judge
+	PairJudges []PairJudge
+}
+
+// ModelPlan is one model under test.
+type ModelPlan struct {
+	Name  string
+	Model Model
+}
+
+// Shard selects a deterministic slice of the samples: sample number k (over
+// all suites, in plan order) belongs to shard k mod N + 1. The zero value is
+// the whole plan.
+type Shard struct{ I, N int }
+
+// Contains reports whether sample number k belongs to the shard.
+func (s Shard) Contains(k int) bool {
+	if s.N <= 1 {
+		return true
+	}
+	return k%s.N == s.I-1
+}
+
+// RunSpec is the parameter set of one run.
+type RunSpec struct {
+	RunID       string
+	Dir         string // the run directory
+	Suites      []SuitePlan
+	Models      []ModelPlan
+	Epochs      int
+	Seed        int64
+	Concurrency int
+	Shard       Shard
+	// Cache, when set, stores and serves completions of Cacheable models.
+	Cache *Cache
+	// Progress, when set, is called after every trial with done and total.
+	Progress func(done, total int64)
+	// Warn reports diagnostics (to stderr in the CLI).
+	Warn func(format string, args ...any)
+	// UnreachableAfter is how many consecutive failures of a model that has
+	// never answered abort the run (default 8).
+	UnreachableAfter int
+}
+
+// Stats counts what a run did.
+type Stats struct {
+	Planned  int64 `json:"planned"`
+	Skipped  int64 `json:"resumed"` // already in the journal
+	Done     int64 `json:"done"`
+	Errors   int64 `json:"errors"`
+	Cached   int64 `json:"cached"`
+	Requests int64 `json:"-"`
+}
+
+// ErrUnreachable is returned when a model fails every request.
+var ErrUnreachable = errors.New("model unreachable")
+
+// preparedSample is a sample after an attack, with its request.
+type preparedSample struct {
+	suite  int
+	sample *Sample
+	attack string
+	req    Request
+	err    error
+}
+
+// Run executes the plan, appending each finished trial to the journal in
+// spec.Dir. Trials already in the journal are skipped (resume). It returns
+// when every trial is done, the context is cancelled, or a model is
+// unreachable; finished trials are always kept.
+func Run(ctx context.Context, spec RunSpec) (Stats, error) {
+	var st Stats
+	if spec.Epochs < 1 {
+		spec.Epochs = 1
+	}
+	if spec.Concurrency < 1 {
+		spec.Concurrency = 8
+	}
+	if spec.UnreachableAfter < 1 {
+		spec.UnreachableAfter = 8
+	}
+	if spec.Warn == nil {
+		spec.Warn = func(string, ...any) {}
+	}
+	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+		return st, err
+	}
+	jpath := filepath.Join(spec.Dir, JournalFile)
+
+	// What is done already.
+	seed := maphash.MakeSeed()
+	done := make(map[uint64]struct{})
+	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
+		if e.Kind == EntryTrial {
+			done[keyHash(seed, e.Key())] = struct{}{}
+		}
+		return nil
+	}); err != nil {
+		return st, err
+	}
+
+	j, err := OpenJournal(jpath)
+	if err != nil {
+		return st, err
+	}
+	defer j.Close()
+
+	// Prepare the samples × attacks of each suite once.
+	var prepared []preparedSample
+	k := 0
+	for si := range spec.Suites {
+		sp := &spec.Suites[si]
+		attacks := sp.Attacks
+		if len(attacks) == 0 {
+			attacks = []Transform{identity{}}
+		}
+		for i := range sp.Samples {
+			inShard := spec.Shard.Contains(k)
+			k++
+			if !inShard {
+				continue
+			}
+			s := &sp.Samples[i]
+			for _, a := range attacks {
+				ps := preparedSample{suite: si, sample: s, attack: a.Name()}
+				ts, terr := a.Transform(*s)
+				if terr != nil {
+					ps.err = fmt.Errorf("attack %s: %w", a.Name(), terr)
+				} else {
+					ps.req, ps.err = sp.Render(ts)
+					if ps.err == nil {
+						tsCopy := ts
+						ps.req.Sample = &tsCopy
+						ps.req.SampleID = s.ID
+						ps.req.Seed = spec.Seed
+					}
+				}
+				prepared = append(prepared, ps)
+			}
+		}
+	}
+	total := int64(len(prepared)) * int64(len(spec.Models)) * int64(spec.Epochs)
+	st.Planned = total
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	trials := make(chan work, spec.Concurrency*2)
+	entries := make(chan *Entry, spec.Concurrency*4)
+
+	// Producer: trials in stable order, skipping journaled ones.
+	var skipped int64
+	go func() {
+		defer close(trials)
+		var idx int64
+		for pi := range prepared {
+			ps := &prepared[pi]
+			for _, m := range spec.Models {
+				for e := 1; e <= spec.Epochs; e++ {
+					t := Trial{Index: idx, RunID: spec.RunID, Suite: spec.Suites[ps.suite].Name, SampleID: ps.sample.ID,
+						Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
+					idx++
+					if _, ok := done[keyHash(seed, t.Key())]; ok {
+						atomic.AddInt64(&skipped, 1)
+						continue
+					}
+					t.Request.Epoch = e
+					select {
+					case trials <- work{t, ps.err}:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}
+	}()
+
+	models := make(map[string]*modelState, len(spec.Models))
+	for _, m := range spec.Models {
+		mm := m.Model
+		if spec.Cache != nil {
+			mm = WithCache(mm, spec.Cache)
+		}
+		models[m.Name] = &modelState{m: mm}
+	}
+
+	// Workers.
+	var wg sync.WaitGroup
+	for w := 0; w < spec.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for wk := range trials {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				t := wk.t
+				e := runTrial(ctx, &spec, models[t.Model], t, wk.err)
+				if e == nil {
+					continue // cancelled mid-trial: not recorded
+				}
+				ms := models[t.Model]
+				if e.Error != "" {
+					if n := ms.fail.Add(1); n >= int64(spec.UnreachableAfter) && !ms.ok.Load() {
+						cancel(fmt.Errorf("%w: %s failed %d requests in a row and answered none; last error: %s", ErrUnreachable, t.Model, n, e.Error))
+					}
+				} else {
+					ms.fail.Store(0)
+					ms.ok.Store(true)
+				}
+				select {
+				case entries <- e:
+				case <-ctx.Done():
+					entries <- e // keep a finished trial even when stopping
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(entries)
+	}()
+
+	// Writer: the only goroutine that touches the journal.
+	var werr error
+	for e := range entries {
+		if werr == nil {
+			werr = j.Append(e)
+		}
+		st.Done++
+		if e.Error != "" {
+			st.Errors++
+		}
+		if e.Result != nil && e.Result.Cached {
+			st.Cached++
+		}
+		if len(entries) == 0 && werr == nil {
+			werr = j.Flush()
+		}
+		if spec.Progress != nil {
+			spec.Progress(st.Done+atomic.LoadInt64(&skipped), total)
+		}
+	}
+	st.Skipped = atomic.LoadInt64(&skipped)
+	if werr == nil {
+		werr = j.Flush()
+	}
+	if werr != nil {
+		return st, fmt.Errorf("journal: %w", werr)
+	}
+
+	// Pair judges run once every trial is in.
+	if ctx.Err() == nil {
+		if err := runPairJudges(ctx, &spec, j); err != nil {
+			return st, err
+		}
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return st, cause
+	}
+	return st, nil
+}
+
+type work struct {
+	t   Trial
+	err error
+}
+
+type modelState struct {
+	m    Model
+	fail atomic.Int64
+	ok   atomic.Bool
+}
+
+func keyHash(seed maphash.Seed, k TrialKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	h.WriteString(k.Suite)
+	h.WriteByte(0)
+	h.WriteString(k.SampleID)
+	h.WriteByte(0)
+	h.WriteString(k.Model)
+	h.WriteByte(0)
+	h.WriteString(k.Attack)
+	h.WriteByte(0)
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(k.Epoch >> (8 * i))
+	}
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// runTrial generates and judges one trial. It returns nil when the context
+// was cancelled before the trial finished.
+func runTrial(ctx context.Context, spec *RunSpec, ms *modelState, t Trial, prepErr error) *Entry {
+	e := &Entry{Kind: EntryTrial, Index: t.Index, Suite: t.Suite, SampleID: t.SampleID, Model: t.Model,
+		Attack: t.Attack, Epoch: t.Epoch, Prompt: t.Request.Prompt(), System: t.Request.System}
+	if len(t.Request.Messages) > 1 {
+		e.Messages = t.Request.Messages
+	}
+	if prepErr != nil {
+		e.Error = prepErr.Error()
+		return e
+	}
+	start := time.Now()
+	c, err := ms.m.Generate(ctx, t.Request)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		e.Error = err.Error()
+		return e
+	}
+	if c.Latency == 0 && !c.Cached {
+		c.Latency = time.Since(start)
+	}
+	e.Result = &c
+	e.Scores = JudgeAll(ctx, spec.Suites[suiteIndex(spec, t.Suite)].Judges, t, c)
+	if ctx.Err() != nil && len(e.Scores) == 0 {
+		return nil
+	}
+	return e
+}
+
+func suiteIndex(spec *RunSpec, name string) int {
+	for i := range spec.Suites {
+		if spec.Suites[i].Name == name {
+			return i
+		}
+	}
+	return 0
+}
+
+// JudgeAll runs judges on one completion; a judge that fails whole yields
+// one Score carrying its error.
+func JudgeAll(ctx context.Context, judges []Judge, t Trial, c Completion) []Score {
+	var out []Score
+	for _, jd := range judges {
+		ss, err := jd.Score(ctx, t, c)
+		if err != nil {
+			out = append(out, Score{Judge: jd.Name(), Metric: jd.Name(), Error: err.Error()})
+			continue
+		}
+		for i := range ss {
+			if ss[i].Judge == "" {
+				ss[i].Judge = jd.Name()
+			}
+		}
+		out = append(out, ss...)
+	}
+	return out
+}
+
+type identity struct{}
+
+func (identity) Name() string                       { return "none" }
+func (identity) Transform(s Sample) (Sample, error) { return s, nil }
+
+// runPairJudges runs each suite's pair judges over every pair of models that
+// answered the same sample, attack and epoch, and journals their scores
+// against the first model's trial, with judge name "NAME:vs=OTHER". Pairs
+// already scored (a resumed run) are skipped.
+func runPairJudges(ctx context.Context, spec *RunSpec, j *Journal) error {
+	need := false
+	for _, sp := range spec.Suites {
+		if len(sp.PairJudges) > 0 {
+			need = true
+		}
+	}
+	if !need || len(spec.Models) < 2 {
+		return nil
+	}
+	type group struct{ byModel map[string]*Entry }
+	groups := map[TrialKey]*group{}
+	var order []TrialKey
+	scored := map[string]bool{}
+	jpath := filepath.Join(spec.Dir, JournalFile)
+	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
+		switch e.Kind {
+		case EntryTrial:
+			if e.Result == nil {
+				return nil
+			}
+			sp := &spec.Suites[suiteIndex(spec, e.Suite)]
+			if sp.Name != e.Suite || len(sp.PairJudges) == 0 {
+				return nil
+			}
+			k := e.Key()
+			k.Model = ""
+			g := groups[k]
+			if g == nil {
+				g = &group{byModel: map[string]*Entry{}}
+				groups[k] = g
+				order = append(order, k)
+			}
+			g.byModel[e.Model] = e
+		case EntryScores:
+			for _, s := range e.Scores {
+				scored[fmt.Sprint(e.Key(), s.Judge)] = true
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range order {
+		g := groups[k]
+		sp := &spec.Suites[suiteIndex(spec, k.Suite)]
+		var sample *Sample
+		for i := range sp.Samples {
+			if sp.Samples[i].ID == k.SampleID {
+				sample = &sp.Samples[i]
+				break
+			}
+		}
+		for ai, ma := range spec.Models {
+			for _, mb := range spec.Models[ai+1:] {
+				ea, eb := g.byModel[ma.Name], g.byModel[mb.Name]
+				if ea == nil || eb == nil {
+					continue
+				}
+				for _, pj := range sp.PairJudges {
+					name := pj.Name() + ":vs=" + mb.Name
+					if scored[fmt.Sprint(ea.Key(), name)] {
+						continue
+					}
+					ta := entryTrial(spec, ea, sample)
+					tb := entryTrial(spec, eb, sample)
+					ss, err := pj.ScorePair(ctx, ta, tb, *ea.Result, *eb.Result)
+					if ctx.Err() != nil {
+						return nil
+					}
+					if err != nil {
+						ss = []Score{{Metric: pj.Name(), Error: err.Error()}}
+					}
+					for i := range ss {
+						ss[i].Judge = name
+					}
+					out := &Entry{Kind: EntryScores, Index: ea.Index, Suite: ea.Suite, SampleID: ea.SampleID,
+						Model: ea.Model, Attack: ea.Attack, Epoch: ea.Epoch, Scores: ss}
+					if err := j.Append(out); err != nil {
+						return err
+					}
+					if err := j.Flush(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// entryTrial rebuilds the trial of a journal entry.
+func entryTrial(spec *RunSpec, e *Entry, s *Sample) Trial {
+	msgs := e.Messages
+	if len(msgs) == 0 {
+		msgs = []Message{{Role: "user", Content: e.Prompt}}
+	}
+	return Trial{Index: e.Index, RunID: spec.RunID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model,
+		Attack: e.Attack, Epoch: e.Epoch, Sample: s,
+		Request: Request{System: e.System, Messages: msgs, SampleID: e.SampleID, Sample: s, Epoch: e.Epoch}}
+}
