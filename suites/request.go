@@ -1,0 +1,171 @@
+package suites
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/datasets"
+)
+
+// Mapping returns the dataset field mapping in the form datasets.Load
+// takes. When the suite maps neither input nor messages, the input is the
+// column named "input".
+func (s *Suite) Mapping() datasets.Mapping {
+	f := s.Dataset.Fields
+	m := datasets.Mapping{ID: s.Dataset.ID, Input: f.Input, Messages: f.Messages, Target: f.Target, Choices: f.Choices, Response: f.Response}
+	if m.Input == "" && m.Messages == "" {
+		m.Input = "input"
+	}
+	return m
+}
+
+// DatasetPath returns the dataset path with a relative file path resolved
+// against the suite's Dir; builtin: and hf: paths and absolute paths are
+// returned as they are.
+func (s *Suite) DatasetPath() string {
+	p := s.Dataset.Path
+	if !isLocal(p) || filepath.IsAbs(p) || s.Dir == "" {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// isLocal reports whether a dataset path names a file on disk.
+func isLocal(p string) bool {
+	return !strings.HasPrefix(p, builtinPrefix) && !strings.HasPrefix(p, "hf:") && !strings.Contains(p, "://")
+}
+
+// Samples loads the suite's dataset through datasets.Load with the suite's
+// field mapping, header and column options. Warn, if not nil, receives the
+// loader's warnings. A missing local dataset file is a *bench.InputError
+// at the suite file's dataset.path line that names the file; errors in the
+// data are the loader's, naming the data file and line.
+func (s *Suite) Samples(warn func(string, ...any)) ([]bench.Sample, error) {
+	p := s.DatasetPath()
+	if isLocal(p) {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			return nil, &bench.InputError{File: s.File, Line: s.Line("dataset.path"), Field: "dataset.path",
+				Msg: fmt.Sprintf("the dataset file %s does not exist", p)}
+		}
+	}
+	return datasets.Load(p, s.Mapping(), datasets.Options{Header: s.Dataset.Header, Columns: s.Dataset.Columns, Warn: warn})
+}
+
+// Request turns a sample into the request sent to a model.
+//
+// The prompt template is executed over the sample's Fields (every column
+// of its row as text), with these names set from the sample itself so that
+// an attack that rewrote the sample is seen: input (Input, or the content
+// of the last user message of a multi-turn sample), target, response and
+// choices (one per line). When the sample has choices, options holds them
+// lettered for a multiple-choice prompt ("A. first", "B. second", … one per
+// line; see Options) unless the row has its own options column. A key
+// that is missing is an error, naming the sample.
+//
+// A single-turn sample becomes one user message holding the rendered
+// prompt. In a multi-turn sample (Messages), every turn is kept and the
+// rendered prompt replaces the content of the last user turn; with the
+// default prompt "{{.input}}" the conversation is sent unchanged.
+//
+// Request also sets the system prompt, the sampling parameters, SampleID
+// and Sample (a copy of sm).
+func (s *Suite) Request(sm bench.Sample) (bench.Request, error) {
+	if s.tmpl == nil {
+		return bench.Request{}, &bench.InputError{File: s.File, Field: "prompt", Msg: "the suite has no parsed prompt template (build suites with Parse, Load or Builtin)"}
+	}
+	last := -1
+	for i := len(sm.Messages) - 1; i >= 0; i-- {
+		if sm.Messages[i].Role == "user" {
+			last = i
+			break
+		}
+	}
+	if len(sm.Messages) > 0 && last < 0 {
+		return bench.Request{}, &bench.InputError{File: s.File, Field: "dataset.fields.messages", Msg: fmt.Sprintf("sample %s: the conversation has no user turn", sm.ID)}
+	}
+	data := make(map[string]string, len(sm.Fields)+5)
+	for k, v := range sm.Fields {
+		data[k] = v
+	}
+	switch {
+	case sm.Input != "":
+		data["input"] = sm.Input
+	case last >= 0:
+		data["input"] = sm.Messages[last].Content
+	}
+	if sm.Target != "" {
+		data["target"] = sm.Target
+	}
+	if sm.Response != "" {
+		data["response"] = sm.Response
+	}
+	if len(sm.Choices) > 0 {
+		data["choices"] = strings.Join(sm.Choices, "\n")
+		if _, ok := sm.Fields["options"]; !ok {
+			data["options"] = Options(sm.Choices)
+		}
+	}
+	var b strings.Builder
+	if err := s.tmpl.Execute(&b, data); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "template: ")
+		return bench.Request{}, &bench.InputError{File: s.File, Line: s.Line("prompt"), Field: "prompt",
+			Msg: fmt.Sprintf("sample %s: %s (the sample has fields: %s)", sm.ID, msg, fieldNames(data))}
+	}
+	prompt := b.String()
+	var msgs []bench.Message
+	if last >= 0 {
+		msgs = append([]bench.Message(nil), sm.Messages...)
+		msgs[last].Content = prompt
+	} else {
+		msgs = []bench.Message{{Role: "user", Content: prompt}}
+	}
+	cp := sm
+	return bench.Request{
+		System:   s.System,
+		Messages: msgs,
+		Params:   s.Params,
+		SampleID: sm.ID,
+		Sample:   &cp,
+	}, nil
+}
+
+// fieldNames lists the keys a template may use, sorted.
+func fieldNames(data map[string]string) string {
+	names := make([]string, 0, len(data))
+	for k := range data {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// Letter returns the label of the i-th option (from 0) of a multiple-choice
+// prompt: A … Z, then AA, AB, ….
+func Letter(i int) string {
+	if i < 0 {
+		return ""
+	}
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// Options formats the choices of a multiple-choice item one per line, each
+// after its letter: "A. first\nB. second".
+func Options(choices []string) string {
+	var b strings.Builder
+	for i, c := range choices {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s. %s", Letter(i), c)
+	}
+	return b.String()
+}
