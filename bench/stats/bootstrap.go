@@ -2,8 +2,6 @@ package stats
 
 import (
 	"math"
-	"math/bits"
-	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -141,7 +139,7 @@ func bootstrapMeans(xs []float64, resamples int, seed uint64) []float64 {
 		if lo == hi {
 			return
 		}
-		src := rand.NewPCG(seed, 0x9e3779b97f4a7c15^uint64(chunk))
+		src := newWyrand(seed, uint64(chunk))
 		if multinomial {
 			resampleMultinomial(means[lo:hi], vals, counts, len(xs), src)
 		} else {
@@ -180,19 +178,20 @@ func bootstrapMeans(xs []float64, resamples int, seed uint64) []float64 {
 }
 
 // resampleDirect fills out with the means of resamples of xs drawn index
-// by index. An index is the high word of a 64×64-bit product (Lemire's
-// method without rejection); its bias, at most n/2⁶⁴, is far below the
-// Monte Carlo error.
-func resampleDirect(out, xs []float64, src *rand.PCG) {
+// by index. Two accumulators let consecutive draws overlap in the CPU.
+func resampleDirect(out, xs []float64, src *wyrand) {
 	n := uint64(len(xs))
 	inv := 1 / float64(len(xs))
 	for r := range out {
-		sum := 0.0
-		for range n {
-			i, _ := bits.Mul64(src.Uint64(), n)
-			sum += xs[i]
+		s0, s1 := 0.0, 0.0
+		for range n / 2 {
+			s0 += xs[src.index(n)]
+			s1 += xs[src.index(n)]
 		}
-		out[r] = sum * inv
+		if n%2 == 1 {
+			s0 += xs[src.index(n)]
+		}
+		out[r] = (s0 + s1) * inv
 	}
 }
 
@@ -200,7 +199,7 @@ func resampleDirect(out, xs []float64, src *rand.PCG) {
 // taking vals with the given counts: each resample draws the multinomial
 // counts of the values as a chain of binomials, which has exactly the
 // distribution of counting an n-value resample.
-func resampleMultinomial(out, vals []float64, counts []int, n int, src *rand.PCG) {
+func resampleMultinomial(out, vals []float64, counts []int, n int, src *wyrand) {
 	inv := 1 / float64(n)
 	for r := range out {
 		left := n

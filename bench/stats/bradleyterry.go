@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
-	"math/rand/v2"
 	"slices"
+
+	"gonum.org/v1/gonum/mat"
 	"strings"
 )
 
@@ -144,13 +144,12 @@ func BradleyTerry(pairs []Comparison, opt BTOptions) ([]Rating, error) {
 		for i := range scores {
 			scores[i] = make([]float64, opt.Resamples)
 		}
-		src := rand.NewPCG(opt.Seed, 0xb7e151628aed2a6b)
+		src := newWyrand(opt.Seed, 0xb7e151628aed2a6b)
 		n := uint64(len(ps))
 		for r := range opt.Resamples {
 			fit.reset()
 			for range n {
-				j, _ := bits.Mul64(src.Uint64(), n)
-				p := ps[j]
+				p := ps[src.index(n)]
 				fit.add(p.a, p.b, p.o)
 			}
 			prior := opt.Prior
@@ -244,13 +243,17 @@ func (f *btFit) reaches(reverse bool) bool {
 	return count == k
 }
 
-// solve runs Hunter's MM iteration,
+// solve fits log strengths from start (or zeros if nil) and returns them
+// centred at mean 0; the returned slice is reused by the next call. It runs
+// Hunter's MM iteration,
 //
 //	πi ← (Wi + prior/2) / (Σj nij/(πi+πj) + prior/(πi+1)),
 //
-// from start (log strengths, or zeros if nil) until the largest change of
-// a log strength is below 1e-10, and returns log strengths centred at mean
-// 0. The returned slice is reused by the next call.
+// which increases the likelihood at every step, until the largest change
+// of a log strength is below 1e-10. MM converges linearly and can crawl
+// when strengths are far apart (as in a resample fitted with the fallback
+// prior), so after mmIterations it hands over to Newton's method with
+// step halving on the same concave log-likelihood.
 func (f *btFit) solve(prior float64, start []float64) []float64 {
 	k := f.k
 	for i := range k {
@@ -260,8 +263,9 @@ func (f *btFit) solve(prior float64, start []float64) []float64 {
 			f.p[i] = 1
 		}
 	}
-	const maxIter = 100000
-	for range maxIter {
+	const mmIterations = 500
+	converged := false
+	for range mmIterations {
 		delta := 0.0
 		for i := range k {
 			wins := prior / 2
@@ -294,12 +298,18 @@ func (f *btFit) solve(prior float64, start []float64) []float64 {
 		}
 		f.p, f.next = f.next, f.p
 		if delta < 1e-10 {
+			converged = true
 			break
 		}
 	}
-	mean := 0.0
 	for i := range k {
 		f.logp[i] = math.Log(f.p[i])
+	}
+	if !converged {
+		f.newton(prior)
+	}
+	mean := 0.0
+	for i := range k {
 		mean += f.logp[i]
 	}
 	mean /= float64(k)
@@ -307,4 +317,121 @@ func (f *btFit) solve(prior float64, start []float64) []float64 {
 		f.logp[i] -= mean
 	}
 	return f.logp
+}
+
+// logLik returns the log-likelihood of log strengths theta, including the
+// prior's virtual ties against a reference of log strength 0.
+func (f *btFit) logLik(theta []float64, prior float64) float64 {
+	k := f.k
+	ll := 0.0
+	for i := range k {
+		for j := range k {
+			if w := f.w[i*k+j]; w > 0 {
+				// log P(i beats j) = −log(1 + e^(θj−θi)).
+				ll -= w * softplus(theta[j]-theta[i])
+			}
+		}
+		if prior > 0 {
+			ll -= prior / 2 * (softplus(-theta[i]) + softplus(theta[i]))
+		}
+	}
+	return ll
+}
+
+// softplus returns log(1 + e^x) without overflow.
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+// newton maximises the log-likelihood over f.logp by Newton's method with
+// step halving. Without a prior the last model's log strength is held
+// fixed, since only differences are identified.
+func (f *btFit) newton(prior float64) {
+	k := f.k
+	m := k
+	if prior == 0 {
+		m = k - 1
+	}
+	if m == 0 {
+		return
+	}
+	grad := mat.NewVecDense(m, nil)
+	hess := mat.NewSymDense(m, nil)
+	step := mat.NewVecDense(m, nil)
+	trial := make([]float64, k)
+	ll := f.logLik(f.logp, prior)
+	for range 100 {
+		hess.Zero()
+		grad.Zero()
+		for i := range m {
+			g := 0.0
+			h := 0.0
+			for j := range k {
+				nij := f.n[i*k+j]
+				if nij == 0 {
+					continue
+				}
+				pij := 1 / (1 + math.Exp(f.logp[j]-f.logp[i]))
+				g += f.w[i*k+j] - nij*pij
+				v := nij * pij * (1 - pij)
+				h += v
+				if j < m && j > i {
+					hess.SetSym(i, j, v)
+				}
+			}
+			if prior > 0 {
+				q := 1 / (1 + math.Exp(-f.logp[i]))
+				g += prior/2 - prior*q
+				h += prior * q * (1 - q)
+			}
+			grad.SetVec(i, g)
+			hess.SetSym(i, i, h)
+		}
+		// The negative Hessian is a weighted graph Laplacian (plus the
+		// prior's diagonal), positive definite once one model is fixed.
+		var chol mat.Cholesky
+		if !chol.Factorize(laplacian(hess)) {
+			return
+		}
+		if err := chol.SolveVecTo(step, grad); err != nil {
+			return
+		}
+		t := 1.0
+		improved := false
+		for range 50 {
+			copy(trial, f.logp)
+			for i := range m {
+				trial[i] += t * step.AtVec(i)
+			}
+			if nl := f.logLik(trial, prior); nl >= ll {
+				ll = nl
+				improved = true
+				break
+			}
+			t /= 2
+		}
+		if !improved {
+			return
+		}
+		copy(f.logp, trial)
+		if t*mat.Norm(step, math.Inf(1)) < 1e-10 {
+			return
+		}
+	}
+}
+
+// laplacian turns the accumulated Hessian terms (diagonal: total weight;
+// off-diagonal: pair weights stored as positive numbers) into the negative
+// Hessian of the log-likelihood by negating the off-diagonal entries.
+func laplacian(h *mat.SymDense) *mat.SymDense {
+	m := h.SymmetricDim()
+	for i := range m {
+		for j := i + 1; j < m; j++ {
+			h.SetSym(i, j, -h.At(i, j))
+		}
+	}
+	return h
 }
