@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -68,6 +69,8 @@ type pqRow struct {
 	Ok       bool        `parquet:"ok"`
 	Meta     pqMeta      `parquet:"meta"`
 	Big      int64       `parquet:"big"`
+	F32      float32     `parquet:"f32"`
+	When     time.Time   `parquet:"when,timestamp(millisecond)"`
 }
 
 func writeParquet(t *testing.T, rows []pqRow) []byte {
@@ -88,7 +91,7 @@ func TestParquet(t *testing.T) {
 	in := []pqRow{
 		{ID: "a", Prompt: "Is honesty a virtue?", Choices: []string{"yes", "no"}, Tags: []string{"ethics"},
 			Messages: []pqMessage{{"system", "Be brief."}, {"user", "Is honesty a virtue?"}}, Label: 1, Score: &half, Ok: true,
-			Meta: pqMeta{"mine", 2024}, Big: 1<<53 + 1},
+			Meta: pqMeta{"mine", 2024}, Big: 1<<53 + 1, F32: 1.1, When: time.Date(2024, 5, 6, 7, 8, 9, 123e6, time.UTC)},
 		{ID: "b", Prompt: "Pick one", Choices: nil, Tags: nil, Messages: nil, Label: 0, Score: nil, Meta: pqMeta{"x", 1}, Big: 7},
 		{ID: "c", Prompt: "bad \xff byte", Choices: []string{"only"}, Tags: []string{"p", "q", "r"},
 			Messages: []pqMessage{{"user", "hi"}}, Label: 2, Meta: pqMeta{"y", 2}, Big: -3},
@@ -106,12 +109,15 @@ func TestParquet(t *testing.T) {
 	want := []datasets.Row{
 		{"id": "a", "prompt": "Is honesty a virtue?", "choices": []any{"yes", "no"}, "tags": []any{"ethics"},
 			"messages": []any{map[string]any{"role": "system", "content": "Be brief."}, map[string]any{"role": "user", "content": "Is honesty a virtue?"}},
-			"label":    1.0, "score": 0.5, "ok": true, "meta": map[string]any{"source": "mine", "year": 2024.0}, "big": "9007199254740993"},
+			"label":    1.0, "score": 0.5, "ok": true, "meta": map[string]any{"source": "mine", "year": 2024.0}, "big": "9007199254740993",
+			"f32": 1.1, "when": "2024-05-06T07:08:09.123Z"},
 		{"id": "b", "prompt": "Pick one", "choices": []any{}, "tags": []any{}, "messages": []any{},
-			"label": 0.0, "score": nil, "ok": false, "meta": map[string]any{"source": "x", "year": 1.0}, "big": 7.0},
+			"label": 0.0, "score": nil, "ok": false, "meta": map[string]any{"source": "x", "year": 1.0}, "big": 7.0,
+			"f32": 0.0, "when": "0001-01-01T00:00:00Z"},
 		{"id": "c", "prompt": "bad \uFFFD byte", "choices": []any{"only"}, "tags": []any{"p", "q", "r"},
 			"messages": []any{map[string]any{"role": "user", "content": "hi"}},
-			"label":    2.0, "score": nil, "ok": false, "meta": map[string]any{"source": "y", "year": 2.0}, "big": -3.0},
+			"label":    2.0, "score": nil, "ok": false, "meta": map[string]any{"source": "y", "year": 2.0}, "big": -3.0,
+			"f32": 0.0, "when": "0001-01-01T00:00:00Z"},
 	}
 	for _, path := range []string{plain, packed} {
 		var warned []string
@@ -179,6 +185,17 @@ func TestGzipCSVAndJSON(t *testing.T) {
 			t.Errorf("%s: Checksum %s, %v", name, sum, err)
 		}
 	}
+	// A truncated gzip stream is bad input too.
+	cut := gzipped(t, []byte(strings.Repeat(csvText, 200)))
+	trunc := filepath.Join(dir, "cut.csv.gz")
+	if err := os.WriteFile(trunc, cut[:len(cut)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := datasets.ReadRows(trunc, datasets.Options{}, func(int, datasets.Row) error { return nil })
+	var ie *bench.InputError
+	if !errors.As(err, &ie) || err.Error() != trunc+": corrupt or truncated gzip data: unexpected EOF" {
+		t.Errorf("truncated gzip: %v", err)
+	}
 	// CSV record lines: the record after a two-line field starts on line 4.
 	l, _ := readAll(t, filepath.Join(dir, "d.csv"), datasets.Options{})
 	if !slices.Equal(l, []int{2, 4}) {
@@ -235,7 +252,7 @@ func TestBadInput(t *testing.T) {
 		{"JSON array bad element", "d.json", "[\n {\"q\": \"a\"},\n {\"q\": tru},\n {\"q\": \"c\"}\n]\n", datasets.Mapping{Input: "q"}, datasets.Options{},
 			":3: invalid JSON: invalid character '}' in literal true (expecting 'e')"},
 		{"JSON array element not an object", "d.json", "[\n {\"q\": \"a\"},\n\n \"b\"\n]", datasets.Mapping{Input: "q"}, datasets.Options{},
-			":4: the element 2 holds a string, not a JSON object"},
+			":4: element 2 holds a string, not a JSON object"},
 		{"JSON object, not array", "d.json", "{\"q\": \"a\"}\n", datasets.Mapping{Input: "q"}, datasets.Options{},
 			":1: the file holds an object; want a JSON array of objects (for one object per line, name the file .jsonl)"},
 		{"truncated JSON array", "d.json", "[{\"q\": \"a\"},\n{\"q\": \"b\"", datasets.Mapping{Input: "q"}, datasets.Options{},

@@ -22,7 +22,7 @@ func (rd *reader) jsonl(br *bufio.Reader, fn func(int, Row) error) error {
 			return rd.ioError(err)
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
-			row, derr := rd.decodeObject(b, line, "line")
+			row, derr := rd.decodeObject(b, line, "the line")
 			if derr != nil {
 				return derr
 			}
@@ -38,7 +38,7 @@ func (rd *reader) jsonl(br *bufio.Reader, fn func(int, Row) error) error {
 }
 
 // decodeObject decodes one JSON object into a Row. what names the unit in
-// error messages ("line", "element 3").
+// error messages ("the line", "element 3").
 func (rd *reader) decodeObject(raw []byte, line int, what string) (Row, error) {
 	if !utf8.Valid(raw) {
 		rd.rowBad = true
@@ -58,7 +58,7 @@ func (rd *reader) decodeObject(raw []byte, line int, what string) (Row, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, rd.inputError(line, "", "the %s holds %s, not a JSON object", what, jsonKind(v))
+		return nil, rd.inputError(line, "", "%s holds %s, not a JSON object", what, jsonKind(v))
 	}
 	for k, e := range m {
 		m[k] = fromJSON(e)

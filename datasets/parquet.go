@@ -253,9 +253,17 @@ func (rd *reader) pqLeaf(node parquet.Node, v parquet.Value) (any, error) {
 		}
 		return float64(x), nil
 	case parquet.Int96:
-		return v.Int96().String(), nil
+		// The legacy Impala timestamp: nanoseconds of the day, then the
+		// Julian day number.
+		i := v.Int96()
+		days := int64(i[2]) - julianUnixEpoch
+		nanos := int64(uint64(i[1])<<32 | uint64(i[0]))
+		return time.Unix(days*86400, nanos).UTC().Format(time.RFC3339Nano), nil
 	case parquet.Float:
-		return float64(v.Float()), nil
+		// Widen through the shortest decimal text, so that 1.1 stays 1.1
+		// rather than 1.100000023841858.
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(v.Float()), 'g', -1, 32), 64)
+		return f, nil
 	case parquet.Double:
 		return v.Double(), nil
 	case parquet.ByteArray, parquet.FixedLenByteArray:
@@ -277,6 +285,9 @@ func (rd *reader) pqLeaf(node parquet.Node, v parquet.Value) (any, error) {
 	}
 	return nil, fmt.Errorf("unsupported Parquet kind %v", v.Kind())
 }
+
+// julianUnixEpoch is the Julian day number of 1970-01-01.
+const julianUnixEpoch = 2440588
 
 // decimal returns the unscaled value u / 10^scale as a float64.
 func decimal(u *big.Int, scale int32) any {

@@ -19,7 +19,9 @@ import (
 // Row is one record of a dataset: column name → value. Values are string,
 // float64, bool, []any, map[string]any or nil, as decoded JSON; CSV cells are
 // always strings. A JSON or Parquet integer too large to be held exactly by a
-// float64 (beyond ±2^53) is kept as its decimal text.
+// float64 (beyond ±2^53) is kept as its decimal text. Parquet dates are
+// written 2006-01-02, timestamps (also legacy INT96 ones) in RFC 3339 in UTC,
+// UUIDs in their usual hex form; decimals become float64.
 type Row map[string]any
 
 // Options tune how a file is read. The zero value reads every format with
@@ -34,8 +36,8 @@ type Options struct {
 	// Columns, if set, renames its columns in order (the count must match).
 	Columns []string
 	// Warn, if set, is called once per file that holds bytes that are not
-	// valid UTF-8, with the number of rows affected. The bytes are replaced
-	// by U+FFFD either way.
+	// valid UTF-8, with the number of rows affected (of the rows read, when
+	// reading stops early). The bytes are replaced by U+FFFD either way.
 	Warn func(format string, args ...any)
 }
 
