@@ -29,6 +29,9 @@ type Manifest struct {
 	Counts       *ResultCounts   `json:"counts,omitempty"`
 	Run          *Stats          `json:"run,omitempty"`
 	Error        string          `json:"error,omitempty"`
+	// MergedFrom lists the run directories that `mores merge` combined.
+	MergedFrom   []string `json:"merged_from,omitempty"`
+	MergedShards []string `json:"merged_shards,omitempty"`
 	// Config is the full resolved configuration of the command that made
 	// the run (what --resume replays).
 	Config json.RawMessage `json:"config,omitempty"`

@@ -86,6 +86,7 @@ var ErrUnreachable = errors.New("model unreachable")
 
 // preparedSample is a sample after an attack, with its request.
 type preparedSample struct {
+	base   int64 // the number of sample × attack pairs before this one in the whole plan
 	suite  int
 	sample *Sample
 	attack string
@@ -137,6 +138,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	// Prepare the samples × attacks of each suite once.
 	var prepared []preparedSample
 	k := 0
+	var base int64
 	for si := range spec.Suites {
 		sp := &spec.Suites[si]
 		attacks := sp.Attacks
@@ -147,11 +149,13 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 			inShard := spec.Shard.Contains(k)
 			k++
 			if !inShard {
+				base += int64(len(attacks))
 				continue
 			}
 			s := &sp.Samples[i]
 			for _, a := range attacks {
-				ps := preparedSample{suite: si, sample: s, attack: a.Name()}
+				ps := preparedSample{base: base, suite: si, sample: s, attack: a.Name()}
+				base++
 				ts, terr := a.Transform(*s)
 				if terr != nil {
 					ps.err = fmt.Errorf("attack %s: %w", a.Name(), terr)
@@ -181,14 +185,14 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	var skipped int64
 	go func() {
 		defer close(trials)
-		var idx int64
+		nm, ne := int64(len(spec.Models)), int64(spec.Epochs)
 		for pi := range prepared {
 			ps := &prepared[pi]
-			for _, m := range spec.Models {
+			for mi, m := range spec.Models {
 				for e := 1; e <= spec.Epochs; e++ {
+					idx := (ps.base*nm+int64(mi))*ne + int64(e-1)
 					t := Trial{Index: idx, RunID: spec.RunID, Suite: spec.Suites[ps.suite].Name, SampleID: ps.sample.ID,
 						Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
-					idx++
 					if _, ok := done[keyHash(seed, t.Key())]; ok {
 						atomic.AddInt64(&skipped, 1)
 						continue

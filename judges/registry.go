@@ -19,6 +19,9 @@ type Env struct {
 	Model func(name string) (bench.Model, error)
 	// Seed is the run seed, for judges that sample (personas, orders).
 	Seed int64
+	// Subject resolves a model under test by its run name, for judges that
+	// ask it again (the society judge's revision round); nil when none.
+	Subject func(name string) (bench.Model, error)
 }
 
 // Factory builds a judge from its spec. It returns a bench.Judge or a

@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"fmt"
+	"hash/maphash"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Merge combines the run directories of shards (or any runs of the same
+// suites and models) into a new run directory out: their journals are
+// concatenated, each trial kept once, and results written anew. The runs
+// must agree on suites (name and content hash) and models.
+func Merge(dirs []string, out string) (*Manifest, error) {
+	var ms []*Manifest
+	for _, d := range dirs {
+		m, err := ReadManifest(d)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	first := ms[0]
+	for i, m := range ms[1:] {
+		if !sameSuites(first.Suites, m.Suites) || !slices.Equal(first.Models, m.Models) {
+			return nil, &InputError{File: filepath.Join(dirs[i+1], ManifestFile), Field: "suites",
+				Msg: fmt.Sprintf("does not match %s: merged runs must have the same suites and models", dirs[0])}
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	j, err := OpenJournal(filepath.Join(out, JournalFile))
+	if err != nil {
+		return nil, err
+	}
+	seed := maphash.MakeSeed()
+	seen := map[uint64]struct{}{}
+	for _, d := range dirs {
+		err := ScanJournal(filepath.Join(d, JournalFile), func(_ int64, e *Entry) error {
+			if e.Kind == EntryTrial {
+				h := keyHash(seed, e.Key())
+				if _, dup := seen[h]; dup {
+					return nil
+				}
+				seen[h] = struct{}{}
+			}
+			return j.Append(e)
+		})
+		if err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
+	if err := j.Close(); err != nil {
+		return nil, err
+	}
+	runID := filepath.Base(filepath.Clean(out))
+	counts, err := WriteResults(out, runID)
+	if err != nil {
+		return nil, err
+	}
+	var shards []string
+	for _, m := range ms {
+		shards = append(shards, m.Shard)
+	}
+	now := time.Now().UTC()
+	merged := *first
+	merged.RunID = runID
+	merged.Status = "complete"
+	for _, m := range ms {
+		if m.Status != "complete" {
+			merged.Status = "incomplete"
+		}
+		if m.StartedAt.Before(merged.StartedAt) {
+			merged.StartedAt = m.StartedAt
+		}
+	}
+	merged.Shard = ""
+	merged.FinishedAt = &now
+	merged.Counts = &counts
+	merged.Run = nil
+	merged.Error = ""
+	merged.MergedFrom = dirs
+	if len(strings.Join(shards, "")) > 0 {
+		merged.MergedShards = shards
+	}
+	if err := WriteManifest(out, &merged); err != nil {
+		return nil, err
+	}
+	return &merged, nil
+}
+
+func sameSuites(a, b []ManifestSuite) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Hash != b[i].Hash || a[i].DatasetHash != b[i].DatasetHash {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/judges"
+	"github.com/mores-eval/mores/reports"
+	"github.com/mores-eval/mores/suites"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+)
+
+// parseJudgeSpec reads a judge given on the command line: a name
+// ("refusal"), a name with options ("regex:pattern=^Sure,metric=sure"), or
+// a YAML flow mapping ("{name: rubric, model: judge}").
+func parseJudgeSpec(s string) (bench.JudgeSpec, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") {
+		var m map[string]any
+		if err := yaml.Unmarshal([]byte(s), &m); err != nil {
+			return bench.JudgeSpec{}, usagef("--judge %q: %v", s, err)
+		}
+		name, _ := m["name"].(string)
+		if name == "" {
+			return bench.JudgeSpec{}, usagef("--judge %q: needs a name", s)
+		}
+		delete(m, "name")
+		return bench.JudgeSpec{Name: name, Options: m}, nil
+	}
+	name, rest, _ := strings.Cut(s, ":")
+	spec := bench.JudgeSpec{Name: name}
+	if rest != "" {
+		spec.Options = map[string]any{}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return bench.JudgeSpec{}, usagef("--judge %q: want NAME:KEY=VALUE,...", s)
+			}
+			var val any
+			if err := yaml.Unmarshal([]byte(v), &val); err != nil || val == nil {
+				val = v
+			}
+			spec.Options[k] = val
+		}
+	}
+	return spec, nil
+}
+
+func newJudgeCmd(e *env) *cobra.Command {
+	var specs []string
+	var judgeModel, config, cacheFlag string
+	var concurrency int
+	var noCache bool
+	c := &cobra.Command{
+		Use:   "judge RUN_DIR --judge SPEC",
+		Short: "Score an existing run again with more judges (adds to scores.parquet)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(specs) == 0 {
+				return usagef("judge: give at least one --judge SPEC")
+			}
+			return judgeRun(c.Context(), e, args[0], specs, judgeModel, config, e.cacheDir(cacheFlag), noCache, concurrency)
+		},
+	}
+	c.Flags().StringArrayVar(&specs, "judge", nil, "a judge: NAME, NAME:KEY=VALUE,... or {name: NAME, key: value} (repeatable)")
+	c.Flags().StringVar(&judgeModel, "judge-model", "", "the model used by LLM judges")
+	c.Flags().StringVar(&config, "config", "", "a mores.yaml with named models")
+	c.Flags().IntVar(&concurrency, "concurrency", 16, "trials judged at once")
+	c.Flags().BoolVar(&noCache, "no-cache", false, "neither read nor write the response cache")
+	c.Flags().StringVar(&cacheFlag, "cache-dir", "", "the response cache folder")
+	return c
+}
+
+func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeModel, config, cacheDir string, noCache bool, concurrency int) error {
+	man, err := bench.ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	var o runOptions
+	if err := json.Unmarshal(man.Config, &o); err != nil {
+		return &bench.InputError{File: filepath.Join(dir, bench.ManifestFile), Field: "config", Msg: err.Error()}
+	}
+	if config == "" {
+		config = o.Config
+	}
+	cfg, err := loadConfig(config)
+	if err != nil {
+		return err
+	}
+	var cache *bench.Cache
+	if !noCache {
+		if cache, err = bench.OpenCache(cacheDir); err != nil {
+			e.warnf("response cache unavailable: %v", err)
+			cache = nil
+		} else {
+			defer cache.Close()
+		}
+	}
+	if judgeModel == "" {
+		judgeModel = o.JudgeModel
+	}
+	res := &modelResolver{cfg: cfg, getenv: e.getenv, warn: e.warnf}
+	env := judges.Env{Seed: man.Seed, Model: func(name string) (bench.Model, error) {
+		spec := name
+		if name == "" || name == "judge" {
+			spec = judgeModel
+			if spec == "" {
+				spec = cfg.JudgeModel
+			}
+			if spec == "" {
+				return nil, usagef("a judge needs a judge model: pass --judge-model SPEC")
+			}
+		}
+		m, _, err := res.resolve(spec)
+		if err != nil {
+			return nil, err
+		}
+		return bench.WithCache(m, cache), nil
+	}}
+	var js []bench.Judge
+	for _, s := range specs {
+		spec, err := parseJudgeSpec(s)
+		if err != nil {
+			return err
+		}
+		j, err := judges.New(spec, env)
+		if err != nil {
+			if ie, ok := err.(*bench.InputError); ok && ie.File == "" {
+				ie.File = "--judge"
+			}
+			return err
+		}
+		jj, ok := j.(bench.Judge)
+		if !ok {
+			return usagef("--judge %s: a pairwise judge runs during `mores run` (name it in the suite)", spec.Name)
+		}
+		js = append(js, jj)
+	}
+
+	// Samples, for judges that need the target or choices.
+	samples := map[string]map[string]*bench.Sample{}
+	for _, ms := range man.Suites {
+		s, err := suites.Resolve(ms.File)
+		if err != nil {
+			e.warnf("suite %s: %v (judging without its samples)", ms.Name, err)
+			continue
+		}
+		ss, err := s.Samples(e.warnf)
+		if err != nil {
+			e.warnf("suite %s: %v (judging without its samples)", ms.Name, err)
+			continue
+		}
+		byID := map[string]*bench.Sample{}
+		for i := range ss {
+			byID[ss[i].ID] = &ss[i]
+		}
+		samples[s.Name] = byID
+	}
+
+	// What is judged already, per judge name.
+	jpath := filepath.Join(dir, bench.JournalFile)
+	scored := map[string]bool{}
+	if err := bench.ScanJournal(jpath, func(_ int64, en *bench.Entry) error {
+		for _, s := range en.Scores {
+			scored[fmt.Sprint(en.Key(), "\x00", s.Judge)] = true
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	jn, err := bench.OpenJournal(jpath)
+	if err != nil {
+		return err
+	}
+	type item struct{ e *bench.Entry }
+	items := make(chan *bench.Entry, concurrency)
+	out := make(chan *bench.Entry, concurrency)
+	var wg sync.WaitGroup
+	for w := 0; w < max(concurrency, 1); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for en := range items {
+				sm := samples[en.Suite][en.SampleID]
+				msgs := en.Messages
+				if len(msgs) == 0 {
+					msgs = []bench.Message{{Role: "user", Content: en.Prompt}}
+				}
+				t := bench.Trial{Index: en.Index, RunID: man.RunID, Suite: en.Suite, SampleID: en.SampleID, Model: en.Model,
+					Attack: en.Attack, Epoch: en.Epoch, Sample: sm,
+					Request: bench.Request{System: en.System, Messages: msgs, SampleID: en.SampleID, Sample: sm, Epoch: en.Epoch}}
+				var todo []bench.Judge
+				for _, j := range js {
+					if !scored[fmt.Sprint(en.Key(), "\x00", j.Name())] {
+						todo = append(todo, j)
+					}
+				}
+				ss := bench.JudgeAll(ctx, todo, t, *en.Result)
+				if ctx.Err() != nil {
+					continue
+				}
+				out <- &bench.Entry{Kind: bench.EntryScores, Index: en.Index, Suite: en.Suite, SampleID: en.SampleID,
+					Model: en.Model, Attack: en.Attack, Epoch: en.Epoch, Scores: ss}
+			}
+		}()
+	}
+	go func() {
+		defer close(items)
+		bench.ScanJournal(jpath, func(_ int64, en *bench.Entry) error {
+			if en.Kind != bench.EntryTrial || en.Result == nil {
+				return nil
+			}
+			all := true
+			for _, j := range js {
+				if !scored[fmt.Sprint(en.Key(), "\x00", j.Name())] {
+					all = false
+				}
+			}
+			if all {
+				return nil
+			}
+			select {
+			case items <- en:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		})
+	}()
+	go func() {
+		wg.Wait()
+		close(out)
+	}()
+	n := 0
+	var werr error
+	for en := range out {
+		if werr == nil {
+			werr = jn.Append(en)
+		}
+		if len(out) == 0 && werr == nil {
+			werr = jn.Flush()
+		}
+		n++
+	}
+	if err := jn.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return werr
+	}
+	counts, err := bench.WriteResults(dir, man.RunID)
+	if err != nil {
+		return err
+	}
+	rows, err := reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(man.Seed)})
+	if err != nil {
+		return err
+	}
+	man.Counts = &counts
+	if err := bench.WriteManifest(dir, man); err != nil {
+		return err
+	}
+	if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "judged %d trials → %s\n", n, filepath.Join(dir, bench.ScoresFile))
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: the trials judged so far are kept; run the same command again to finish")
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+// Command mores runs alignment evaluation suites against language models,
+// judges the answers, and turns the results into Parquet tables, reports and
+// CI gates. See README.md for a tour.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mores-eval/mores/bench"
+)
+
+// Exit codes are API: scripts and CI rely on them.
+const (
+	exitOK      = 0
+	exitGate    = 1 // a gate failed: significant regression or threshold
+	exitUsage   = 2 // bad usage or invalid input
+	exitFailure = 3 // the run failed: error budget exceeded, unreachable model
+)
+
+// gateError reports a failed gate (exit code 1).
+type gateError struct{ msg string }
+
+func (e *gateError) Error() string { return e.msg }
+
+// usageError reports bad usage (exit code 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	code := exitCode(err)
+	if err != nil && code != exitOK {
+		fmt.Fprintln(os.Stderr, "mores:", err)
+	}
+	os.Exit(code)
+}
+
+// exitCode maps an error to the exit code of DESIGN.md.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ge *gateError
+	var ue *usageError
+	var ie *bench.InputError
+	var ies bench.InputErrors
+	switch {
+	case errors.As(err, &ge):
+		return exitGate
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &ies):
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// env is how the process environment reaches the commands.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/provider/openai"
+	"github.com/mores-eval/mores/bench/provider/replay"
+	"github.com/mores-eval/mores/bench/provider/sim"
+)
+
+// modelResolver turns model specs and config names into models.
+type modelResolver struct {
+	cfg    *fileConfig
+	getenv func(string) string
+	warn   func(string, ...any)
+	cache  map[string]bench.Model
+}
+
+// resolve returns the model for a spec or a config name, and the spec to
+// record in the manifest (never a secret).
+func (r *modelResolver) resolve(spec string) (bench.Model, string, error) {
+	if m, ok := r.cache[spec]; ok {
+		return m, r.describe(spec), nil
+	}
+	m, err := r.build(spec)
+	if err != nil {
+		return nil, "", err
+	}
+	if r.cache == nil {
+		r.cache = map[string]bench.Model{}
+	}
+	r.cache[spec] = m
+	return m, r.describe(spec), nil
+}
+
+func (r *modelResolver) describe(spec string) string {
+	if mc, ok := r.cfg.Models[spec]; ok {
+		return bench.RedactURL(describeModel(spec, mc))
+	}
+	return bench.RedactURL(spec)
+}
+
+func (r *modelResolver) build(spec string) (bench.Model, error) {
+	if mc, ok := r.cfg.Models[spec]; ok {
+		return r.fromConfig(spec, mc)
+	}
+	kind, rest, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "sim":
+		m, err := sim.New(rest)
+		if err != nil {
+			return nil, usagef("--model %s: %v", spec, err)
+		}
+		return m, nil
+	case "openai":
+		cfg, err := openai.ParseSpec(spec, r.getenv)
+		if err != nil {
+			return nil, usagef("--model %s: %v", spec, err)
+		}
+		return openai.New(cfg)
+	case "replay":
+		m, err := replay.New(rest, r.warn)
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+	known := make([]string, 0, len(r.cfg.Models))
+	for k := range r.cfg.Models {
+		known = append(known, k)
+	}
+	return nil, usagef("model %q: unknown spec (want openai:MODEL[@BASE_URL], sim:baseline, sim:aligned, replay:[PATH], or a model named in --config%s)",
+		spec, knownSuffix(known))
+}
+
+func knownSuffix(known []string) string {
+	if len(known) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(known, ", ")
+}
+
+func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, error) {
+	spec := mc.Spec
+	if spec == "" {
+		spec = "openai:" + mc.Model
+		if mc.BaseURL != "" {
+			spec += "@" + mc.BaseURL
+		}
+	}
+	if !strings.HasPrefix(spec, "openai:") {
+		if _, ok := r.cfg.Models[spec]; ok {
+			return nil, usagef("model %s: spec %q names another config model; give a provider spec", name, spec)
+		}
+		return r.build(spec)
+	}
+	cfg, err := openai.ParseSpec(spec, r.getenv)
+	if err != nil {
+		return nil, usagef("model %s: %v", name, err)
+	}
+	if mc.Model != "" {
+		cfg.Model = mc.Model
+	}
+	if mc.BaseURL != "" {
+		cfg.BaseURL = mc.BaseURL
+	}
+	if mc.APIKeyEnv != "" {
+		cfg.APIKey = r.getenv(mc.APIKeyEnv)
+		if cfg.APIKey == "" {
+			r.warn("model %s: environment variable %s is empty", name, mc.APIKeyEnv)
+		}
+	}
+	cfg.Params = mc.params()
+	cfg.Concurrency = mc.Concurrency
+	cfg.RPM = mc.RPM
+	if d := mc.timeout(); d > 0 {
+		cfg.Timeout = d
+	}
+	if mc.MaxRetries != nil {
+		cfg.MaxRetries = *mc.MaxRetries
+	}
+	cfg.Completions = mc.Completions
+	m, err := openai.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/reports"
+	"github.com/spf13/cobra"
+)
+
+// output opens -o FILE (atomically replaced) or returns stdout.
+func (e *env) output(path string) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		return e.stdout, func() error { return nil }, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() error {
+		if err := f.Close(); err != nil {
+			os.Remove(f.Name())
+			return err
+		}
+		return os.Rename(f.Name(), path)
+	}, nil
+}
+
+// loadSummary reads summary.parquet, computing it when it is missing.
+func loadSummary(dir string) ([]bench.SummaryRow, *bench.Manifest, error) {
+	m, err := bench.ReadManifest(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, bench.SummaryFile)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, bench.ScoresFile)); err != nil {
+			if _, err := bench.WriteResults(dir, m.RunID); err != nil {
+				return nil, nil, err
+			}
+		}
+		rows, err := reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(m.Seed)})
+		return rows, m, err
+	}
+	rows, err := reports.ReadSummary(dir)
+	return rows, m, err
+}
+
+func newReportCmd(e *env) *cobra.Command {
+	var format, out, plots string
+	c := &cobra.Command{
+		Use:   "report RUN_DIR",
+		Short: "Render the summary of a run as a table (text, markdown, latex, csv, json) or an HTML report",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			dir := args[0]
+			rows, m, err := loadSummary(dir)
+			if err != nil {
+				return err
+			}
+			w, done, err := e.output(out)
+			if err != nil {
+				return err
+			}
+			if err := renderReport(w, dir, m, rows, format, plots); err != nil {
+				return err
+			}
+			return done()
+		},
+	}
+	c.Flags().StringVar(&format, "format", "text", "text, markdown, latex, csv, html or json")
+	c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
+	c.Flags().StringVar(&plots, "plots", "", "also write plots (PNG and SVG) into DIR")
+	return c
+}
+
+func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.SummaryRow, format, plots string) error {
+	switch format {
+	case reports.FormatText, reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON:
+		return reports.WriteSummaryTable(w, rows, format)
+	}
+	return usagef("--format %q: unknown (known: text, markdown, csv, json)", format)
+}
+
+func newMergeCmd(e *env) *cobra.Command {
+	var out string
+	c := &cobra.Command{
+		Use:   "merge RUN_DIR ... -o RUN_DIR",
+		Short: "Merge the run directories of shards into one",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			if out == "" {
+				return usagef("merge: -o RUN_DIR is required")
+			}
+			if _, err := os.Stat(out); err == nil {
+				return usagef("merge: %s exists already", out)
+			}
+			m, err := bench.Merge(args, out)
+			if err != nil {
+				return err
+			}
+			rows, err := reports.WriteSummary(out, reports.SummaryOptions{Seed: uint64(m.Seed)})
+			if err != nil {
+				return err
+			}
+			if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%d trials from %d runs → %s\n", m.Counts.Trials, len(args), out)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "the merged run directory")
+	return c
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// run is the whole command: it parses args and runs a subcommand. Process
+// state reaches it only through its arguments.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	entered := false
+	root := &cobra.Command{
+		Use:           "mores",
+		Short:         "Evaluate the social alignment of language models",
+		Long:          "Mores runs alignment and adversarial suites against models, judges the answers, and writes Parquet tables, reports and CI gates.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			entered = true
+		},
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usagef("%s: %v (see 'mores %s --help')", c.Name(), err, c.Name())
+	})
+	root.AddCommand(
+		newRunCmd(e),
+		newReportCmd(e),
+		newMergeCmd(e),
+		newSuitesCmd(e),
+		newJudgeCmd(e),
+		// newCompareCmd(e),
+		// newAgreementCmd(e),
+		// newServeCmd(e),
+		newVersionCmd(e),
+	)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !entered {
+		return usagef("%v", err)
+	}
+	return err
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of mores",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := io.WriteString(e.stdout, "mores "+version()+"\n")
+			return err
+		},
+	}
+}

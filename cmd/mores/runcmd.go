@@ -1,0 +1,513 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/datasets"
+	"github.com/mores-eval/mores/judges"
+	"github.com/mores-eval/mores/reports"
+	"github.com/mores-eval/mores/suites"
+	"github.com/mores-eval/mores/suites/attack"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// runOptions is the resolved configuration of `mores run`; it is stored in
+// the manifest so that --resume replays exactly the same run.
+type runOptions struct {
+	Suites       []string `json:"suites"`
+	Models       []string `json:"models"`
+	JudgeModel   string   `json:"judge_model,omitempty"`
+	Config       string   `json:"config,omitempty"`
+	Out          string   `json:"out"`
+	RunID        string   `json:"run_id"`
+	Limit        int      `json:"limit,omitempty"`
+	Concurrency  int      `json:"concurrency"`
+	Epochs       int      `json:"epochs"`
+	Seed         int64    `json:"seed"`
+	Shard        string   `json:"shard,omitempty"`
+	Attacks      []string `json:"attacks,omitempty"`
+	NoCache      bool     `json:"no_cache,omitempty"`
+	MaxErrorRate float64  `json:"max_error_rate"`
+}
+
+func newRunCmd(e *env) *cobra.Command {
+	var o runOptions
+	var resume, cacheDir string
+	c := &cobra.Command{
+		Use:   "run [SUITE|FILE ...]",
+		Short: "Run suites against models (no argument: the offline quickstart on simulated models)",
+		Long: `Run suites against models. With no argument, run the built-in quickstart suite
+against the two built-in simulated models (sim:baseline and sim:aligned), offline.
+
+A model is --model NAME=SPEC, where SPEC is openai:MODEL[@BASE_URL], sim:baseline,
+sim:aligned, replay: (judge the suite's recorded responses), replay:PATH, or the
+name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if resume != "" {
+				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o.Concurrency)
+			}
+			o.Suites = args
+			return doRun(c.Context(), e, o, cacheDir, false)
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVar(&o.Models, "model", nil, "a model under test, NAME=SPEC (repeatable)")
+	f.StringVar(&o.JudgeModel, "judge-model", "", "the model used by LLM judges (a spec or a config name)")
+	f.StringVar(&o.Config, "config", "", "a mores.yaml with named models, the judge model and defaults")
+	f.StringVar(&o.Out, "out", "runs", "the folder that holds run directories")
+	f.StringVar(&o.RunID, "run-id", "", "the run id (default: a timestamp and a random suffix)")
+	f.IntVar(&o.Limit, "limit", 0, "at most N samples of each suite (the first N)")
+	f.IntVar(&o.Concurrency, "concurrency", 16, "trials in flight at once")
+	f.IntVar(&o.Epochs, "epochs", 1, "ask every sample K times")
+	f.Int64Var(&o.Seed, "seed", 1, "the seed of simulated models, attacks and bootstrap intervals")
+	f.StringVar(&o.Shard, "shard", "", "run shard I of N (I/N, 1-based): a deterministic slice of the samples")
+	f.StringArrayVar(&o.Attacks, "attack", nil, "an attack applied to every suite, replacing the suites' own (repeatable)")
+	f.BoolVar(&o.NoCache, "no-cache", false, "neither read nor write the response cache")
+	f.StringVar(&cacheDir, "cache-dir", "", "the response cache folder (default $MORES_CACHE_DIR, else the user cache folder)")
+	f.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.05, "the share of failed trials above which the run fails (exit 3)")
+	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done")
+	return c
+}
+
+func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, concurrency int) error {
+	m, err := bench.ReadManifest(dir)
+	if err != nil {
+		return err
+	}
+	var o runOptions
+	if err := json.Unmarshal(m.Config, &o); err != nil {
+		return &bench.InputError{File: filepath.Join(dir, bench.ManifestFile), Field: "config", Msg: err.Error()}
+	}
+	o.Out = filepath.Dir(filepath.Clean(dir))
+	o.RunID = filepath.Base(filepath.Clean(dir))
+	if concurrencySet {
+		o.Concurrency = concurrency
+	}
+	return doRun(ctx, e, o, cacheDir, true)
+}
+
+func parseShard(s string) (bench.Shard, error) {
+	if s == "" {
+		return bench.Shard{}, nil
+	}
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return bench.Shard{}, usagef("--shard %q: want I/N with 1 ≤ I ≤ N, e.g. 1/4", s)
+	}
+	return bench.Shard{I: i, N: n}, nil
+}
+
+func newRunID() string {
+	var b [3]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func (e *env) warnf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "mores: "+format+"\n", args...)
+}
+
+// cacheDir picks the response cache folder.
+func (e *env) cacheDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if d := e.getenv("MORES_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d := e.getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "mores")
+	}
+	if h := e.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "mores")
+	}
+	return filepath.Join(os.TempDir(), "mores-cache")
+}
+
+// plan is a resolved run: suites, models, judges.
+type plan struct {
+	suites     []bench.SuitePlan
+	models     []bench.ModelPlan
+	manifest   []bench.ManifestSuite
+	mmodels    []bench.ManifestModel
+	directions map[string]map[string]bool
+}
+
+// resolvePlan loads suites, samples, attacks, judges and models. All input
+// problems are collected and returned together.
+func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*plan, error) {
+	p := &plan{directions: map[string]map[string]bool{}}
+	var errs bench.InputErrors
+	addErr := func(err error) error {
+		var ie *bench.InputError
+		var ies bench.InputErrors
+		switch {
+		case errors.As(err, &ies):
+			errs = append(errs, ies...)
+		case errors.As(err, &ie):
+			errs = append(errs, ie)
+		default:
+			return err
+		}
+		return nil
+	}
+	res := &modelResolver{cfg: cfg, getenv: e.getenv, warn: e.warnf}
+
+	// Models under test.
+	specs := o.Models
+	if len(specs) == 0 {
+		specs = []string{"baseline=sim:baseline", "aligned=sim:aligned"}
+		if len(o.Suites) > 0 && !isQuickstart(o.Suites) {
+			e.warnf("no --model given: using the simulated models sim:baseline and sim:aligned (pipeline demonstrations, not real models)")
+		}
+	}
+	o.Models = specs
+	seen := map[string]bool{}
+	for _, s := range specs {
+		name, spec, ok := strings.Cut(s, "=")
+		if !ok {
+			if _, inCfg := cfg.Models[s]; inCfg {
+				name, spec = s, s
+			} else {
+				return nil, usagef("--model %q: want NAME=SPEC, e.g. gpt=openai:gpt-4o-mini", s)
+			}
+		}
+		if name == "" || seen[name] {
+			return nil, usagef("--model %q: model names must be unique and not empty", s)
+		}
+		seen[name] = true
+		m, desc, err := res.resolve(spec)
+		if err != nil {
+			return nil, err
+		}
+		p.models = append(p.models, bench.ModelPlan{Name: name, Model: m})
+		p.mmodels = append(p.mmodels, bench.ManifestModel{Name: name, Spec: desc})
+	}
+
+	judgeEnv := judges.Env{Seed: o.Seed, Model: func(name string) (bench.Model, error) {
+		spec := name
+		if name == "" || name == "judge" {
+			spec = o.JudgeModel
+			if spec == "" {
+				spec = cfg.JudgeModel
+			}
+			if spec == "" {
+				return nil, usagef("a judge needs a judge model: pass --judge-model SPEC (or judge_model in --config)")
+			}
+		}
+		m, _, err := res.resolve(spec)
+		if err != nil {
+			return nil, err
+		}
+		if cache != nil {
+			m = bench.WithCache(m, cache)
+		}
+		return m, nil
+	}}
+	// The model under test, for judges that ask it again (society revise).
+	if len(p.models) > 0 {
+		judgeEnv.Subject = func(name string) (bench.Model, error) {
+			for _, mp := range p.models {
+				if mp.Name == name {
+					if cache != nil {
+						return bench.WithCache(mp.Model, cache), nil
+					}
+					return mp.Model, nil
+				}
+			}
+			return nil, fmt.Errorf("no model %q in this run", name)
+		}
+	}
+
+	names := o.Suites
+	if len(names) == 0 {
+		names = []string{"quickstart"}
+		o.Suites = names
+	}
+	for _, arg := range names {
+		s, err := suites.Resolve(arg)
+		if err != nil {
+			if ferr := addErr(err); ferr != nil {
+				return nil, ferr
+			}
+			continue
+		}
+		sp := bench.SuitePlan{Name: s.Name, Render: s.Request}
+		samples, err := s.Samples(e.warnf)
+		if err != nil {
+			if ferr := addErr(err); ferr != nil {
+				return nil, ferr
+			}
+			continue
+		}
+		if o.Limit > 0 && len(samples) > o.Limit {
+			samples = samples[:o.Limit]
+		}
+		sp.Samples = samples
+		attackSpecs := s.Attacks
+		if len(o.Attacks) > 0 {
+			attackSpecs = o.Attacks
+		}
+		if len(attackSpecs) == 0 {
+			attackSpecs = []string{"none"}
+		}
+		var attackNames []string
+		for _, a := range attackSpecs {
+			as, err := attack.ResolveWith(a, attack.Options{Dir: s.Dir})
+			if err != nil {
+				var ie *bench.InputError
+				if errors.As(err, &ie) && ie.File == "" {
+					ie.File = s.File
+					if len(o.Attacks) > 0 {
+						ie.File = "--attack"
+					} else {
+						ie.Line = s.Line("attacks")
+					}
+				}
+				if ferr := addErr(err); ferr != nil {
+					return nil, ferr
+				}
+				continue
+			}
+			for _, x := range as {
+				sp.Attacks = append(sp.Attacks, x)
+				attackNames = append(attackNames, x.Name())
+			}
+		}
+		var judgeNames []string
+		for _, js := range s.Judges {
+			j, err := judges.New(withPersonas(js, s.Personas), judgeEnv)
+			if err != nil {
+				var ie *bench.InputError
+				if errors.As(err, &ie) && ie.File == "" {
+					ie.File = s.File
+				}
+				var ue *usageError
+				if errors.As(err, &ue) {
+					return nil, err
+				}
+				if ferr := addErr(err); ferr != nil {
+					return nil, ferr
+				}
+				continue
+			}
+			switch jj := j.(type) {
+			case bench.Judge:
+				sp.Judges = append(sp.Judges, jj)
+				judgeNames = append(judgeNames, jj.Name())
+			case bench.PairJudge:
+				sp.PairJudges = append(sp.PairJudges, jj)
+				judgeNames = append(judgeNames, jj.Name())
+			}
+		}
+		dsHash, _ := datasets.Checksum(s.DatasetPath())
+		p.suites = append(p.suites, sp)
+		p.directions[s.Name] = s.HigherIsBetter
+		p.manifest = append(p.manifest, bench.ManifestSuite{Name: s.Name, Version: s.Version, File: s.File, Hash: s.Hash,
+			Dataset: s.DatasetPath(), DatasetHash: dsHash, Samples: len(samples), Attacks: attackNames, Judges: judgeNames})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	for i := range p.suites {
+		for j := range p.suites[:i] {
+			if p.suites[i].Name == p.suites[j].Name {
+				return nil, usagef("suite %q is named twice", p.suites[i].Name)
+			}
+		}
+	}
+	return p, nil
+}
+
+// withPersonas passes a suite's personas to a judge that takes them.
+func withPersonas(js bench.JudgeSpec, personas []string) bench.JudgeSpec {
+	if js.Name != "society" || len(personas) == 0 {
+		return js
+	}
+	if _, ok := js.Options["personas"]; ok {
+		return js
+	}
+	opts := map[string]any{}
+	for k, v := range js.Options {
+		opts[k] = v
+	}
+	ps := make([]any, len(personas))
+	for i, p := range personas {
+		ps[i] = p
+	}
+	opts["personas"] = ps
+	js.Options = opts
+	return js
+}
+
+func isQuickstart(s []string) bool { return len(s) == 1 && s[0] == "quickstart" }
+
+func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming bool) error {
+	cfg, err := loadConfig(o.Config)
+	if err != nil {
+		return err
+	}
+	applyDefaults(&o, cfg)
+	shard, err := parseShard(o.Shard)
+	if err != nil {
+		return err
+	}
+	if o.Epochs < 1 || o.Concurrency < 1 || o.Limit < 0 || o.MaxErrorRate < 0 || o.MaxErrorRate > 1 {
+		return usagef("--epochs and --concurrency must be at least 1, --limit not negative, --max-error-rate in [0, 1]")
+	}
+	if o.RunID == "" {
+		o.RunID = newRunID()
+	}
+	if strings.ContainsAny(o.RunID, `/\`) || o.RunID == "." || o.RunID == ".." {
+		return usagef("--run-id %q: must not hold a path separator", o.RunID)
+	}
+	dir := filepath.Join(o.Out, o.RunID)
+	if !resuming {
+		if _, err := os.Stat(dir); err == nil {
+			return usagef("run directory %s exists already (use --resume %s to finish it, or another --run-id)", dir, dir)
+		}
+	}
+
+	var cache *bench.Cache
+	if !o.NoCache {
+		cache, err = bench.OpenCache(e.cacheDir(cacheFlag))
+		if err != nil {
+			e.warnf("response cache unavailable, running without it: %v", err)
+			cache = nil
+		} else {
+			defer cache.Close()
+		}
+	}
+	p, err := resolvePlan(e, &o, cfg, cache)
+	if err != nil {
+		return err
+	}
+
+	var prev *bench.Manifest
+	if resuming {
+		prev, err = bench.ReadManifest(dir)
+		if err != nil {
+			return err
+		}
+		for i, s := range p.manifest {
+			if i < len(prev.Suites) && (prev.Suites[i].Hash != s.Hash || prev.Suites[i].DatasetHash != s.DatasetHash) {
+				return usagef("suite %s changed since the run started (its file or dataset hash differs); start a new run", s.Name)
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	cfgJSON, _ := json.Marshal(o)
+	man := &bench.Manifest{RunID: o.RunID, Status: "running", MoresVersion: version(), Seed: o.Seed, Epochs: o.Epochs,
+		Shard: o.Shard, Suites: p.manifest, Models: p.mmodels, StartedAt: time.Now().UTC(), Config: cfgJSON}
+	if prev != nil {
+		man.StartedAt = prev.StartedAt
+	}
+	if err := bench.WriteManifest(dir, man); err != nil {
+		return err
+	}
+
+	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
+		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf}
+	var bar *progressbar.ProgressBar
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("trials"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		spec.Progress = func(done, total int64) {
+			if bar.GetMax64() != total {
+				bar.ChangeMax64(total)
+			}
+			bar.Set64(done)
+		}
+	}
+	st, runErr := bench.Run(ctx, spec)
+	if bar != nil {
+		bar.Finish()
+	}
+	return finishRun(e, dir, o, man, st, runErr, p)
+}
+
+// finishRun writes the results of whatever finished, then reports.
+func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.Stats, runErr error, p *plan) error {
+	counts, werr := bench.WriteResults(dir, o.RunID)
+	var rows []bench.SummaryRow
+	if werr == nil {
+		rows, werr = reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(o.Seed)})
+	}
+	now := time.Now().UTC()
+	man.FinishedAt = &now
+	man.Counts = &counts
+	man.Run = &st
+	switch {
+	case runErr == nil && werr == nil:
+		man.Status = "complete"
+	case errors.Is(runErr, context.Canceled):
+		man.Status = "interrupted"
+	default:
+		man.Status = "failed"
+	}
+	if runErr != nil {
+		man.Error = runErr.Error()
+	}
+	if err := bench.WriteManifest(dir, man); err != nil && werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return fmt.Errorf("writing results of %s: %w", dir, werr)
+	}
+	if len(rows) > 0 {
+		if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "%d trials (%d errors, %d cached) → %s\n", counts.Trials, counts.Errors, counts.Cached, dir)
+	if runErr != nil {
+		if errors.Is(runErr, context.Canceled) {
+			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)
+		}
+		return fmt.Errorf("run failed: %w (finished trials kept in %s; retry with --resume)", runErr, dir)
+	}
+	if counts.Trials > 0 && float64(counts.Errors)/float64(counts.Trials) > o.MaxErrorRate {
+		return fmt.Errorf("error budget exceeded: %d of %d trials failed (more than %.1f%%); see the error column of %s",
+			counts.Errors, counts.Trials, 100*o.MaxErrorRate, filepath.Join(dir, bench.ResponsesFile))
+	}
+	return nil
+}
+
+func applyDefaults(o *runOptions, cfg *fileConfig) {
+	d := cfg.Defaults
+	if d.Out != "" && o.Out == "runs" {
+		o.Out = d.Out
+	}
+	if d.Concurrency > 0 && o.Concurrency == 16 {
+		o.Concurrency = d.Concurrency
+	}
+	if d.Epochs > 0 && o.Epochs == 1 {
+		o.Epochs = d.Epochs
+	}
+	if d.Seed != nil && o.Seed == 1 {
+		o.Seed = *d.Seed
+	}
+	if d.MaxErrorRate != nil && o.MaxErrorRate == 0.05 {
+		o.MaxErrorRate = *d.MaxErrorRate
+	}
+}
+
+func version() string { return bench.Version }
