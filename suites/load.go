@@ -65,12 +65,7 @@ func Load(path string) (*Suite, error) {
 		}
 		return nil, &bench.InputError{File: path, Msg: "cannot read the suite file: " + msg}
 	}
-	s, err := Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	s.Dir = filepath.Dir(path)
-	return s, nil
+	return parse(path, filepath.Dir(path), data)
 }
 
 // Resolve returns the suite an argument of the command line names: a

@@ -15,6 +15,7 @@ import (
 	"text/template"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/suites/attack"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -60,9 +61,15 @@ type Suite struct {
 	// folder of the suite file ("" for built-in suites).
 	Dir string
 
-	tmpl  *template.Template
-	lines map[string]int // line of each key, by dotted field name
+	tmpl    *template.Template
+	attacks []attack.Attack // Attacks resolved, templates expanded
+	lines   map[string]int  // line of each key, by dotted field name
 }
+
+// AttackList returns the attacks the suite names, resolved by package
+// attack (a template file expands to one attack per template), in order;
+// nil when the suite names no attacks.
+func (s *Suite) AttackList() []attack.Attack { return s.attacks }
 
 // Dataset names a suite's data and maps its columns to sample fields.
 type Dataset struct {
@@ -102,12 +109,20 @@ var (
 )
 
 // Parse parses and validates a suite file. File names it in error messages
-// (a path or builtin:NAME) and becomes Suite.File; Dir is left empty. Every
+// (a path or builtin:NAME) and becomes Suite.File; Dir is left empty, so a
+// relative path in an attack spec (template:PATH) is read from the working
+// directory (Load reads it from the suite file's folder). Every
 // problem is reported at once, as a bench.InputErrors of *bench.InputError
 // that each name the file, line and field.
 func Parse(file string, data []byte) (*Suite, error) {
+	return parse(file, "", data)
+}
+
+// parse is Parse with the folder against which relative paths in the file
+// (the dataset, attack template files) are resolved.
+func parse(file, dir string, data []byte) (*Suite, error) {
 	sum := sha256.Sum256(data)
-	s := &Suite{File: file, Hash: hex.EncodeToString(sum[:]), lines: map[string]int{}}
+	s := &Suite{File: file, Hash: hex.EncodeToString(sum[:]), Dir: dir, lines: map[string]int{}}
 	p := &parser{file: file, s: s}
 	root, err := p.document(data)
 	if err != nil {
@@ -374,7 +389,7 @@ func (p *parser) suite(root *yaml.Node) {
 		case "system":
 			s.System, _ = p.str(e.value, "system")
 		case "attacks":
-			s.Attacks, _ = p.strings(e.value, "attacks")
+			p.attacks(e)
 		case "judges":
 			p.judges(e)
 		case "params":
@@ -460,6 +475,33 @@ func (p *parser) dataset(e entry) {
 	}
 	if !hasPath && deref(e.value).Kind == yaml.MappingNode {
 		p.errorf(e.line, "dataset", `missing required key "path"`)
+	}
+}
+
+// attacks reads the attack specs and resolves each through package attack,
+// so that an unknown attack or a bad template file is reported with the
+// line of the suite file that names it.
+func (p *parser) attacks(e entry) {
+	specs, ok := p.strings(e.value, "attacks")
+	p.s.Attacks = specs
+	if !ok {
+		return
+	}
+	p.s.attacks = []attack.Attack{}
+	for i, spec := range specs {
+		as, err := attack.ResolveWith(spec, attack.Options{Dir: p.s.Dir})
+		if err != nil {
+			var ie *bench.InputError
+			if errors.As(err, &ie) && ie.File != "" {
+				p.errs = append(p.errs, ie)
+			} else if ie != nil {
+				p.errorf(deref(e.value).Content[i].Line, fmt.Sprintf("attacks[%d]", i), "%s", ie.Msg)
+			} else {
+				p.errorf(deref(e.value).Content[i].Line, fmt.Sprintf("attacks[%d]", i), "%v", err)
+			}
+			continue
+		}
+		p.s.attacks = append(p.s.attacks, as...)
 	}
 }
 
