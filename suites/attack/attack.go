@@ -15,6 +15,11 @@
 //	many-shot[:K]         the same with many demonstrations (32 by default)
 //	template:PATH         one attack per jailbreak template in a GPTFuzz-style file
 //
+// A template file expands to one attack per template, named
+// "template:<file name without its extension>#<template id>", the id being
+// the file's id column or the template's 1-based position: GPTFuzz's
+// GPTFuzzer.csv gives template:GPTFuzzer#0 … template:GPTFuzzer#76.
+//
 // Attacks compose with "+": "base64+role-play" first encodes the request and
 // then wraps the result in the role-play framing; the attack keeps the name as
 // written. A composition that contains a template file expands to one attack

@@ -119,7 +119,7 @@ func parseCSV(path string, data []byte) ([]Template, error) {
 		line := 0
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			line, err = pe.Line, pe.Err
+			line, err = pe.StartLine, pe.Err
 		}
 		return &bench.InputError{File: path, Line: line, Field: "attacks", Msg: fmt.Sprintf("malformed CSV: %v", err)}
 	}
