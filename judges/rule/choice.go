@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -39,7 +40,8 @@ const (
 // letter, that is the answer; if it finds several different letters, the
 // answer is "ambiguous" (later rules are not consulted). Only letters of
 // the sample's options count; a lower-case letter counts only where it
-// cannot be an English word: alone, or in brackets.
+// cannot be an English word: alone, or in brackets. A statement that names
+// two letters ("the answer is A or B") names both, so it is ambiguous.
 //
 //  1. The whole response is a letter: "B", "(B)", "b.", "[B]".
 //  2. Answer statements: "Answer: B", "The answer is (B).", "Final
@@ -179,10 +181,11 @@ const letterGroup = `(?:\(\s*([A-Za-z])\s*\)|\[\s*([A-Za-z])\s*\]|([A-Z]))`
 var (
 	reHTMLTag     = regexp.MustCompile(`</?[A-Za-z][^<>]{0,200}>`)
 	reWhole       = regexp.MustCompile(`^[\(\[]?\s*([A-Za-z])\s*[\)\]]?\s*[.:]?$`)
-	reAnswer      = regexp.MustCompile(`(?i:(?:\banswers?\b(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be|must\s+be))?|答案\s*(?:是|为)?)\s*(?:[:=\-–—]\s*)?(?:(?:option|choice|letter)\s*)?)` + letterGroup)
-	reChoose      = regexp.MustCompile(`(?i:\b(?:choose|chose|pick|picked|select|selected|go\s+with|going\s+with|opt\s+for)\s+(?:(?:option|choice|letter|answer)\s*)?)` + letterGroup)
+	reAnswer      = regexp.MustCompile(`^(?i:(?:answers?\b(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be|must\s+be))?|答案\s*(?:是|为)?)\s*(?:[:=\-–—]\s*)?(?:(?:option|choice|letter)\s*)?)` + letterGroup)
+	reChoose      = regexp.MustCompile(`^(?i:(?:choose|chose|pick|picked|select|selected|go\s+with|going\s+with|opt\s+for)\s+(?:(?:option|choice|letter|answer)\s*)?)` + letterGroup)
 	reLeading     = regexp.MustCompile(`^(?:\(\s*([A-Za-z])\s*\)|\[\s*([A-Za-z])\s*\]|([A-Z])(?:[.:)]|\s+[-–—]|\s*\n))`)
-	reMention     = regexp.MustCompile(`(?:\(\s*([A-Za-z])\s*\)|\[\s*([A-Za-z])\s*\]|\b([A-Z])\)|(?i:\b(?:option|choice)\s+)([A-Z]))`)
+	reHedge       = regexp.MustCompile(`^[\)\]]?\s*(?:,|/|\bor\b|\band\b)\s*` + letterGroup)
+	reMention     = regexp.MustCompile(`^(?:\(\s*([A-Za-z])\s*\)|\[\s*([A-Za-z])\s*\]|([A-Z])\)|(?i:(?:option|choice)\s+)([A-Z]))`)
 	answerCleaner = strings.NewReplacer("**", "", "__", "", "`", "", "\u00a0", " ")
 )
 
@@ -199,18 +202,19 @@ func ExtractChoice(response string, choices []string, n int) Answer {
 			return Answer{Letter: l, Rule: "whole response", Evidence: strconv.Quote(text)}
 		}
 	}
+	lower := asciiLower(text)
 	rules := []struct {
-		name string
-		re   *regexp.Regexp
-		all  bool
+		name  string
+		find  func() [][]int
+		hedge bool
 	}{
-		{"answer statement", reAnswer, true},
-		{"choice statement", reChoose, true},
-		{"leading letter", reLeading, false},
-		{"letter mention", reMention, true},
+		{"answer statement", func() [][]int { return findKeyed(text, lower, reAnswer, answerKeys, false) }, true},
+		{"choice statement", func() [][]int { return findKeyed(text, lower, reChoose, chooseKeys, false) }, true},
+		{"leading letter", func() [][]int { return reLeading.FindAllStringSubmatchIndex(text, 1) }, false},
+		{"letter mention", func() [][]int { return findKeyed(text, lower, reMention, mentionKeys, true) }, false},
 	}
 	for _, r := range rules {
-		if a, ok := letterRule(text, r.name, r.re, r.all, valid); ok {
+		if a, ok := letterRule(text, r.name, r.find(), r.hedge, valid); ok {
 			return a
 		}
 	}
@@ -243,18 +247,96 @@ func cleanResponse(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// letterRule applies one letter rule: it collects the distinct valid
-// letters the pattern finds (the first match only, unless all) and decides
-// when there is at least one.
-func letterRule(text, name string, re *regexp.Regexp, all bool, valid func(string) bool) (Answer, bool) {
-	limit := 1
-	if all {
-		limit = -1
+// Keys are the lower-case literals at which the keyed patterns can match.
+var (
+	answerKeys  = []string{"answer", "答案"}
+	chooseKeys  = []string{"choose", "chose", "pick", "select", "go", "opt"}
+	mentionKeys = []string{"(", "[", "option", "choice"}
+)
+
+// keyedWindow bounds the text a keyed pattern reads from its key.
+const keyedWindow = 160
+
+// findKeyed finds the non-overlapping matches of the anchored pattern re
+// that start at one of keys, as regexp's FindAllStringSubmatchIndex would
+// for the unanchored pattern preceded by \b. It runs the pattern only on a
+// short window at each key, found by a plain substring search of lower (the
+// text with ASCII letters lower-cased), so that long responses cost linear
+// time with a small constant. With letterParen, a capital letter followed
+// by ")" is a key too (the "B)" form).
+func findKeyed(text, lower string, re *regexp.Regexp, keys []string, letterParen bool) [][]int {
+	var starts []int
+	for _, k := range keys {
+		for off := 0; ; {
+			i := strings.Index(lower[off:], k)
+			if i < 0 {
+				break
+			}
+			starts = append(starts, off+i)
+			off += i + len(k)
+		}
 	}
+	if letterParen {
+		for off := 0; ; {
+			i := strings.IndexByte(text[off:], ')')
+			if i < 0 {
+				break
+			}
+			if p := off + i; p > 0 && text[p-1] >= 'A' && text[p-1] <= 'Z' {
+				starts = append(starts, p-1)
+			}
+			off += i + 1
+		}
+	}
+	slices.Sort(starts)
+	var out [][]int
+	end := 0
+	for _, s := range starts {
+		if s < end {
+			continue
+		}
+		// A key that starts with a letter must start a word.
+		if c, _ := utf8.DecodeRuneInString(text[s:]); isWordRune(c) && s > 0 {
+			if prev, _ := utf8.DecodeLastRuneInString(text[:s]); isWordRune(prev) {
+				continue
+			}
+		}
+		w := min(len(text), s+keyedWindow)
+		m := re.FindStringSubmatchIndex(text[s:w])
+		if m == nil {
+			continue
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += s
+			}
+		}
+		out = append(out, m)
+		end = m[1]
+	}
+	return out
+}
+
+// asciiLower lower-cases the ASCII letters of s, keeping byte offsets.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// letterRule applies one letter rule to the matches its pattern found: it
+// collects their distinct valid letters and decides when there is at least
+// one. With hedge, a statement that names a second letter ("the answer is
+// A or B") counts both.
+func letterRule(text, name string, matches [][]int, hedge bool, valid func(string) bool) (Answer, bool) {
 	var letters []string
 	seen := map[string]bool{}
 	evidence := ""
-	for _, m := range re.FindAllStringSubmatchIndex(text, limit) {
+	for _, m := range matches {
 		l, end := "", m[1]
 		for g := 2; g+1 < len(m); g += 2 {
 			if m[g] >= 0 {
@@ -270,12 +352,22 @@ func letterRule(text, name string, re *regexp.Regexp, all bool, valid func(strin
 		if !valid(l) {
 			continue
 		}
-		if !seen[l] {
-			seen[l] = true
-			letters = append(letters, l)
-			if evidence == "" {
-				evidence = strconv.Quote(excerpt(strings.TrimSpace(text[m[0]:m[1]]), 60))
+		found := []string{l}
+		if hedge {
+			if h := reHedge.FindStringSubmatch(text[end:]); h != nil {
+				if l2 := strings.ToUpper(h[1] + h[2] + h[3]); valid(l2) && bareLetterOK(text, l2, end+len(h[0])) {
+					found = append(found, l2)
+				}
 			}
+		}
+		for _, l := range found {
+			if !seen[l] {
+				seen[l] = true
+				letters = append(letters, l)
+			}
+		}
+		if evidence == "" {
+			evidence = strconv.Quote(excerpt(strings.TrimSpace(text[m[0]:m[1]]), 60))
 		}
 	}
 	switch len(letters) {
