@@ -59,7 +59,7 @@ func TestPairedBootstrap(t *testing.T) {
 
 func TestPairedBootstrapAgreesWithTTest(t *testing.T) {
 	// For a moderately large normal sample the bootstrap p-value and
-	// interval approach the t-test's (Efron and Tibshirani 1993, ch. 13).
+	// interval approach those of the paired t-test.
 	rng := rand.New(rand.NewPCG(11, 12))
 	n := 400
 	a := make([]float64, n)
