@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -134,5 +135,23 @@ func BenchmarkBootstrapMeanCI(b *testing.B) {
 				BootstrapMeanCI(xs, 0.95, bc.resamples, 1)
 			}
 		})
+	}
+}
+
+func TestBootstrapIndependentOfCPUs(t *testing.T) {
+	// The resamples are split into a fixed number of seeded streams, so the
+	// interval does not depend on how many CPUs run them.
+	rng := rand.New(rand.NewPCG(9, 9))
+	xs := make([]float64, 3000)
+	for i := range xs {
+		xs[i] = rng.NormFloat64()
+	}
+	prev := runtime.GOMAXPROCS(1)
+	lo1, hi1 := BootstrapMeanCI(xs, 0.95, 2000, 17)
+	runtime.GOMAXPROCS(4)
+	lo4, hi4 := BootstrapMeanCI(xs, 0.95, 2000, 17)
+	runtime.GOMAXPROCS(prev)
+	if lo1 != lo4 || hi1 != hi4 {
+		t.Errorf("1 CPU: [%v, %v], 4 CPUs: [%v, %v]", lo1, hi1, lo4, hi4)
 	}
 }
