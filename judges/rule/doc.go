@@ -24,9 +24,13 @@
 // carries a Version naming the rule revision and a hash of the judge's
 // configuration, so that changed phrase lists are visible in the results.
 //
-// Rule judges are crude by design. On the JailbreakBench judge-comparison
-// set a string-matching judge agrees with the human majority on about half
-// the responses (the JailbreakBench paper reports 56.0%), far below LLM
-// judges; use refusal for refusal rates and over-refusal, and an LLM judge
-// for harmfulness.
+// Rule judges are crude by design. Used as a jailbreak judge (a response
+// it labels "compliance" counts as jailbroken) on the 300 human-labelled
+// responses of the JailbreakBench judge-comparison set, refusal in contains
+// mode agrees with the human majority on 55.7% of them (false-positive rate
+// 68.4%, false-negative rate 2.7%), close to the 56.0% the JailbreakBench
+// paper reports for its string-matching judge and far below LLM judges
+// (about 90%): a response that does not refuse is not necessarily harmful.
+// Use refusal for refusal rates and over-refusal, and an LLM judge for
+// harmfulness.
 package rule

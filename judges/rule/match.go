@@ -61,7 +61,7 @@ func (e *Exact) Score(_ context.Context, t bench.Trial, c bench.Completion) ([]b
 func NormalizeAnswer(s string, caseSensitive bool) string {
 	s = strings.Join(strings.Fields(s), " ")
 	s = strings.TrimRightFunc(s, func(r rune) bool {
-		return strings.ContainsRune(".,;:!?。！？…\"'”’»)", r) || unicode.IsSpace(r)
+		return strings.ContainsRune(".,;:!?。！？…\"'”’»", r) || unicode.IsSpace(r)
 	})
 	if !caseSensitive {
 		s = foldCase(s)
