@@ -1,0 +1,326 @@
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	goopenai "github.com/sashabaranov/go-openai"
+	"golang.org/x/time/rate"
+
+	"github.com/mores-eval/mores/bench"
+)
+
+// Model is a model behind an OpenAI-compatible endpoint. It implements
+// bench.Model and bench.Cacheable and is safe for concurrent use.
+type Model struct {
+	cfg     Config
+	client  *goopenai.Client
+	slots   chan struct{} // nil: no concurrency limit
+	limiter *rate.Limiter // nil: no rate limit
+}
+
+var (
+	_ bench.Model     = (*Model)(nil)
+	_ bench.Cacheable = (*Model)(nil)
+)
+
+// New returns a Model for cfg, with its zero fields set to the defaults. It
+// makes no request.
+func New(cfg Config) (*Model, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	gc := goopenai.DefaultConfig(cfg.APIKey)
+	gc.BaseURL = cfg.BaseURL
+	gc.HTTPClient = newHTTPClient(cfg.HTTPClient)
+	m := &Model{cfg: cfg, client: goopenai.NewClientWithConfig(gc)}
+	if cfg.Concurrency > 0 {
+		m.slots = make(chan struct{}, cfg.Concurrency)
+	}
+	if cfg.RPM > 0 {
+		m.limiter = rate.NewLimiter(rate.Limit(cfg.RPM/60), 1)
+	}
+	return m, nil
+}
+
+// Config returns the model's configuration with its defaults filled in.
+func (m *Model) Config() Config { return m.cfg }
+
+// String names the model as a spec, openai:MODEL@BASE_URL (never the key).
+func (m *Model) String() string { return "openai:" + m.cfg.Model + "@" + m.cfg.BaseURL }
+
+// CacheKey identifies the model and every setting that changes its output:
+// the model name, the base URL, the endpoint and the default sampling
+// parameters. It never holds the API key.
+func (m *Model) CacheKey() string {
+	params, err := json.Marshal(m.cfg.Params)
+	if err != nil {
+		// GenParams holds only numbers and strings; it always encodes.
+		panic(fmt.Sprintf("openai: encoding parameters: %v", err))
+	}
+	endpoint := "chat"
+	if m.cfg.Completions {
+		endpoint = "completions"
+	}
+	return fmt.Sprintf("openai|%s|%s|%s|%s", m.cfg.Model, m.cfg.BaseURL, endpoint, params)
+}
+
+// Generate asks the model to complete req, retrying transient and
+// rate-limited failures. On success the Completion's Latency is the wall
+// time of the successful attempt alone (not of the retries and waits before
+// it) and Attempts counts every attempt made. On failure the error is a
+// *bench.ModelError and the returned Completion still carries Attempts.
+// When ctx ends, the error wraps ctx.Err(), so errors.Is(err,
+// context.Canceled) reports a cancellation.
+func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
+	params := mergeParams(m.cfg.Params, req.Params)
+	call := m.chatCall(req, params)
+	if m.cfg.Completions {
+		call = m.completionCall(req, params)
+	}
+	patch := zeroPatch(params)
+	for attempt := 1; ; attempt++ {
+		c, info, err := m.attempt(ctx, call, patch)
+		if err == nil {
+			c.Attempts = attempt
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			return bench.Completion{Attempts: attempt}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempt)
+		}
+		me, ok := err.(*bench.ModelError)
+		if !ok {
+			me = classify(err, info, m.cfg.Timeout)
+		}
+		if me.Kind == bench.Fatal || attempt > m.cfg.MaxRetries {
+			return bench.Completion{Attempts: attempt}, m.fail(me, attempt)
+		}
+		if !sleep(ctx, m.backoff(attempt, me.RetryAfter)) {
+			return bench.Completion{Attempts: attempt}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempt)
+		}
+	}
+}
+
+// fail finishes the error of a call: it names the model and the attempts
+// made, and removes the API key from every message.
+func (m *Model) fail(me *bench.ModelError, attempts int) error {
+	plural := "s"
+	if attempts == 1 {
+		plural = ""
+	}
+	me.Err = redact(fmt.Errorf("%s, %d attempt%s: %w", m, attempts, plural, me.Err), m.cfg.APIKey)
+	return me
+}
+
+// callFunc makes one request and returns its completion, with Latency and
+// Attempts unset.
+type callFunc func(ctx context.Context) (bench.Completion, error)
+
+// attempt makes one attempt: it waits for a concurrency slot and the rate
+// limiter, then calls under the per-attempt timeout.
+func (m *Model) attempt(ctx context.Context, call callFunc, patch []byte) (bench.Completion, *attemptInfo, error) {
+	if m.slots != nil {
+		select {
+		case m.slots <- struct{}{}:
+			defer func() { <-m.slots }()
+		case <-ctx.Done():
+			return bench.Completion{}, nil, ctx.Err()
+		}
+	}
+	if m.limiter != nil {
+		if err := m.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return bench.Completion{}, nil, ctx.Err()
+			}
+			// The context's deadline comes before the next token.
+			return bench.Completion{}, nil, &bench.ModelError{Kind: bench.Fatal, Err: fmt.Errorf("waiting for the rate limit: %w: %w", context.DeadlineExceeded, err)}
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	defer cancel()
+	info := &attemptInfo{patch: patch}
+	actx = context.WithValue(actx, attemptKey{}, info)
+	start := time.Now()
+	c, err := call(actx)
+	c.Latency = time.Since(start)
+	return c, info, err
+}
+
+// backoff returns how long to wait before retry number n (from 1): the
+// server's Retry-After when it gave one (capped at MaxRetryAfter), else a
+// uniformly random time below min(BackoffMax, BackoffBase·2ⁿ⁻¹) ("full
+// jitter").
+func (m *Model) backoff(n int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, MaxRetryAfter)
+	}
+	ceiling := m.cfg.BackoffMax
+	if n-1 < 62 {
+		if d := m.cfg.BackoffBase << (n - 1); d > 0 && d < ceiling {
+			ceiling = d
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(int64(ceiling)))
+}
+
+// sleep waits d and reports false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// chatCall returns the call of the chat completions endpoint for req: the
+// system prompt as a system message, then the request's messages.
+func (m *Model) chatCall(req bench.Request, p bench.GenParams) callFunc {
+	msgs := make([]goopenai.ChatCompletionMessage, 0, len(req.Messages)+1)
+	if req.System != "" {
+		msgs = append(msgs, goopenai.ChatCompletionMessage{Role: goopenai.ChatMessageRoleSystem, Content: req.System})
+	}
+	for _, msg := range req.Messages {
+		msgs = append(msgs, goopenai.ChatCompletionMessage{Role: msg.Role, Content: msg.Content})
+	}
+	cr := goopenai.ChatCompletionRequest{Model: m.cfg.Model, Messages: msgs, Seed: p.Seed, Stop: p.Stop}
+	if p.Temperature != nil {
+		cr.Temperature = float32(*p.Temperature)
+	}
+	if p.TopP != nil {
+		cr.TopP = float32(*p.TopP)
+	}
+	if isReasoningModel(m.cfg.Model) {
+		// These models reject max_tokens; go-openai refuses to send it.
+		cr.MaxCompletionTokens = p.MaxTokens
+	} else {
+		cr.MaxTokens = p.MaxTokens
+	}
+	return func(ctx context.Context) (bench.Completion, error) {
+		resp, err := m.client.CreateChatCompletion(ctx, cr)
+		if err != nil {
+			return bench.Completion{}, err
+		}
+		if len(resp.Choices) == 0 {
+			return bench.Completion{}, errNoChoices
+		}
+		ch := resp.Choices[0]
+		text := ch.Message.Content
+		if text == "" && ch.Message.Refusal != "" {
+			// A refusal is an answer like any other.
+			text = ch.Message.Refusal
+		}
+		return bench.Completion{
+			Text:             text,
+			FinishReason:     string(ch.FinishReason),
+			PromptTokens:     int64(resp.Usage.PromptTokens),
+			CompletionTokens: int64(resp.Usage.CompletionTokens),
+		}, nil
+	}
+}
+
+// completionCall returns the call of the plain completions endpoint for
+// req, with the conversation rendered by RenderPrompt.
+func (m *Model) completionCall(req bench.Request, p bench.GenParams) callFunc {
+	cr := goopenai.CompletionRequest{Model: m.cfg.Model, Prompt: RenderPrompt(req.System, req.Messages), MaxTokens: p.MaxTokens, Seed: p.Seed, Stop: p.Stop}
+	if p.Temperature != nil {
+		cr.Temperature = float32(*p.Temperature)
+	}
+	if p.TopP != nil {
+		cr.TopP = float32(*p.TopP)
+	}
+	return func(ctx context.Context) (bench.Completion, error) {
+		resp, err := m.client.CreateCompletion(ctx, cr)
+		if err != nil {
+			return bench.Completion{}, err
+		}
+		if len(resp.Choices) == 0 {
+			return bench.Completion{}, errNoChoices
+		}
+		return bench.Completion{
+			Text:             resp.Choices[0].Text,
+			FinishReason:     resp.Choices[0].FinishReason,
+			PromptTokens:     int64(resp.Usage.PromptTokens),
+			CompletionTokens: int64(resp.Usage.CompletionTokens),
+		}, nil
+	}
+}
+
+// RenderPrompt renders a conversation as the plain text prompt of a
+// completions request. A lone user message with no system prompt is sent as
+// it is; otherwise each turn becomes a paragraph "Role: content" (System,
+// User, Assistant) and the prompt ends with "Assistant:" for the model to
+// continue.
+func RenderPrompt(system string, msgs []bench.Message) string {
+	if system == "" && len(msgs) == 1 && msgs[0].Role == "user" {
+		return msgs[0].Content
+	}
+	var sb strings.Builder
+	turn := func(role, content string) {
+		sb.WriteString(role)
+		sb.WriteString(": ")
+		sb.WriteString(content)
+		sb.WriteString("\n\n")
+	}
+	if system != "" {
+		turn("System", system)
+	}
+	for _, msg := range msgs {
+		role := msg.Role
+		switch role {
+		case "system":
+			role = "System"
+		case "user":
+			role = "User"
+		case "assistant":
+			role = "Assistant"
+		}
+		turn(role, msg.Content)
+	}
+	sb.WriteString("Assistant:")
+	return sb.String()
+}
+
+// zeroPatch returns the JSON members that go-openai would leave out of the
+// request body although they are set: a temperature or top_p that is 0 as a
+// float32 (its fields are float32 with omitempty). The value sent is the
+// float64 given.
+func zeroPatch(p bench.GenParams) []byte {
+	var members []string
+	if p.Temperature != nil && float32(*p.Temperature) == 0 {
+		members = append(members, `"temperature":`+strconv.FormatFloat(*p.Temperature, 'g', -1, 64))
+	}
+	if p.TopP != nil && float32(*p.TopP) == 0 {
+		members = append(members, `"top_p":`+strconv.FormatFloat(*p.TopP, 'g', -1, 64))
+	}
+	if len(members) == 0 {
+		return nil
+	}
+	return []byte(strings.Join(members, ","))
+}
+
+// isReasoningModel reports the model families that take
+// max_completion_tokens instead of max_tokens (go-openai refuses to send
+// max_tokens for them).
+func isReasoningModel(model string) bool {
+	for _, prefix := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
+		if strings.HasPrefix(model, prefix) {
+			return true
+		}
+	}
+	return false
+}
