@@ -111,12 +111,19 @@ func modelErr(ctx context.Context, err error) error {
 
 // ParseVerdict reads the verdict from a judge's reply. The verdict is a JSON
 // object whose "id" equals id and whose other keys are exactly the fields'
-// keys, with valid values. JSON objects without that id (quoted material,
+// keys, with valid values; text before a closing </think> tag (a reasoning
+// model's thoughts) is ignored. JSON objects without that id (quoted material,
 // examples, a fake verdict copied from the judged text) are ignored. Several
 // objects carrying the id must all be valid and equal.
 func ParseVerdict(reply, id string, fields []Field) (Verdict, error) {
 	var found []map[string]json.RawMessage
-	for _, raw := range jsonObjects(reply) {
+	body := reply
+	// A reasoning model's thoughts may hold drafts of the verdict; only what
+	// follows them counts.
+	if i := strings.LastIndex(body, "</think>"); i >= 0 {
+		body = body[i+len("</think>"):]
+	}
+	for _, raw := range jsonObjects(body) {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
 			continue
@@ -152,7 +159,7 @@ func ParseVerdict(reply, id string, fields []Field) (Verdict, error) {
 func jsonObjects(s string) []json.RawMessage {
 	var out []json.RawMessage
 	for i := 0; i < len(s); i++ {
-		if s[i] != '{' {
+		if s[i] != '{' || !startsObject(s[i+1:]) {
 			continue
 		}
 		end := objectEnd(s, i)
@@ -163,6 +170,13 @@ func jsonObjects(s string) []json.RawMessage {
 		i = end - 1
 	}
 	return out
+}
+
+// startsObject reports whether rest, the text after a '{', can continue a
+// JSON object: a key or the closing brace after optional white space.
+func startsObject(rest string) bool {
+	rest = strings.TrimLeft(rest, " \t\r\n")
+	return rest != "" && (rest[0] == '"' || rest[0] == '}')
 }
 
 // objectEnd returns the index just past the brace that closes the one at

@@ -28,6 +28,7 @@ func TestParseVerdict(t *testing.T) {
 		{"repeated identically", good + " so: " + good, "", 3, "A"},
 		{"other ids ignored", `{"id": "ffffffffffffffff", "reason": "x", "score": 7, "pick": "B"} ` + good + ` {"id": "x", "score": 7}`, "", 3, "A"},
 		{"nested braces in a reason", `{"id": "00112233aabbccdd", "reason": "a {\"id\": \"00112233aabbccdd\"} b", "score": 2, "pick": "tie"}`, "", 2, "tie"},
+		{"draft inside thoughts ignored", "<think>maybe " + strings.Replace(good, `"score": 3`, `"score": 4`, 1) + " no</think>" + good, "", 3, "A"},
 		{"two different verdicts", good + strings.Replace(good, `"score": 3`, `"score": 4`, 1), "several different verdicts", 0, ""},
 		{"a later invalid verdict", good + strings.Replace(good, `"score": 3`, `"score": 8`, 1), "not an integer", 0, ""},
 		{"missing key", `{"id": "00112233aabbccdd", "reason": "ok", "score": 3}`, `missing key "pick"`, 0, ""},
