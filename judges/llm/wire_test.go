@@ -1,48 +1,25 @@
 package llm_test
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/bench/benchtest"
+	"github.com/mores-eval/mores/bench/provider/openai"
 )
 
-// wireModel is a bench.Model that speaks to an OpenAI-compatible server
-// through go-openai, without retries: the judges are tested over a real
-// HTTP round trip to benchtest's loopback server.
-type wireModel struct {
-	c     *openai.Client
-	model string
-}
-
-func newWireModel(srv *benchtest.OpenAIServer) bench.Model {
-	cfg := openai.DefaultConfig("test-key")
-	cfg.BaseURL = srv.URL()
-	return wireModel{c: openai.NewClientWithConfig(cfg), model: "judge"}
-}
-
-func (w wireModel) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
-	var msgs []openai.ChatCompletionMessage
-	if req.System != "" {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: "system", Content: req.System})
-	}
-	for _, m := range req.Messages {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
-	}
-	r := openai.ChatCompletionRequest{Model: w.model, Messages: msgs, Seed: req.Params.Seed, MaxTokens: req.Params.MaxTokens}
-	if req.Params.Temperature != nil {
-		r.Temperature = float32(*req.Params.Temperature)
-	}
-	resp, err := w.c.CreateChatCompletion(ctx, r)
+// newWireModel returns the judge model: the openai provider pointed at
+// benchtest's loopback server, so the judges are tested over a real HTTP
+// round trip.
+func newWireModel(t testing.TB, srv *benchtest.OpenAIServer) bench.Model {
+	t.Helper()
+	m, err := openai.New(openai.Config{Model: "judge", BaseURL: srv.URL(), APIKey: "test-key", MaxRetries: -1})
 	if err != nil {
-		return bench.Completion{}, err
+		t.Fatal(err)
 	}
-	return bench.Completion{Text: resp.Choices[0].Message.Content, FinishReason: string(resp.Choices[0].FinishReason)}, nil
+	return m
 }
 
 var idRE = regexp.MustCompile(`\{"id": "([0-9a-f]{16})"`)

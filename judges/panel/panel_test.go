@@ -8,28 +8,23 @@ import (
 	"strings"
 	"testing"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/bench/benchtest"
+	"github.com/mores-eval/mores/bench/provider/openai"
 	"github.com/mores-eval/mores/bench/stats"
 	"github.com/mores-eval/mores/judges/llm"
 	"github.com/mores-eval/mores/judges/panel"
 )
 
-// wireModel speaks to a loopback OpenAI-compatible server through go-openai.
-type wireModel struct{ c *openai.Client }
-
-func (w wireModel) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
-	msgs := []openai.ChatCompletionMessage{{Role: "system", Content: req.System}}
-	for _, m := range req.Messages {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
-	}
-	resp, err := w.c.CreateChatCompletion(ctx, openai.ChatCompletionRequest{Model: "judge", Messages: msgs, Seed: req.Params.Seed})
+// newWireModel returns a model served by benchtest's loopback server
+// through the openai provider.
+func newWireModel(t testing.TB, srv *benchtest.OpenAIServer) bench.Model {
+	t.Helper()
+	m, err := openai.New(openai.Config{Model: "m", BaseURL: srv.URL(), APIKey: "k", MaxRetries: -1})
 	if err != nil {
-		return bench.Completion{}, err
+		t.Fatal(err)
 	}
-	return bench.Completion{Text: resp.Choices[0].Message.Content}, nil
+	return m
 }
 
 var idRE = regexp.MustCompile(`\{"id": "([0-9a-f]{16})"`)
@@ -56,9 +51,7 @@ func judgeServer(t *testing.T, verdict func(response string) string) bench.Model
 		}
 		return fmt.Sprintf(`{"id": %q, %s}`, m[1], fields)
 	}})
-	cfg := openai.DefaultConfig("k")
-	cfg.BaseURL = srv.URL()
-	return wireModel{openai.NewClientWithConfig(cfg)}
+	return newWireModel(t, srv)
 }
 
 func jailbreakMember(t *testing.T, name string, unsafeWhen string) bench.Judge {

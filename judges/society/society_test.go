@@ -9,35 +9,21 @@ import (
 	"testing"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
-
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/bench/benchtest"
+	"github.com/mores-eval/mores/bench/provider/openai"
 	"github.com/mores-eval/mores/judges/society"
 )
 
-// wireModel speaks to a loopback OpenAI-compatible server through go-openai.
-type wireModel struct{ c *openai.Client }
-
-func newWireModel(srv *benchtest.OpenAIServer) bench.Model {
-	cfg := openai.DefaultConfig("k")
-	cfg.BaseURL = srv.URL()
-	return wireModel{openai.NewClientWithConfig(cfg)}
-}
-
-func (w wireModel) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
-	var msgs []openai.ChatCompletionMessage
-	if req.System != "" {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: "system", Content: req.System})
-	}
-	for _, m := range req.Messages {
-		msgs = append(msgs, openai.ChatCompletionMessage{Role: m.Role, Content: m.Content})
-	}
-	resp, err := w.c.CreateChatCompletion(ctx, openai.ChatCompletionRequest{Model: "m", Messages: msgs, Seed: req.Params.Seed})
+// newWireModel returns a model served by benchtest's loopback server
+// through the openai provider.
+func newWireModel(t testing.TB, srv *benchtest.OpenAIServer) bench.Model {
+	t.Helper()
+	m, err := openai.New(openai.Config{Model: "m", BaseURL: srv.URL(), APIKey: "k", MaxRetries: -1})
 	if err != nil {
-		return bench.Completion{}, err
+		t.Fatal(err)
 	}
-	return bench.Completion{Text: resp.Choices[0].Message.Content}, nil
+	return m
 }
 
 var idRE = regexp.MustCompile(`\{"id": "([0-9a-f]{16})"`)
@@ -123,7 +109,7 @@ func TestSocietyRoundWithRevision(t *testing.T) {
 	subjectSrv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{Respond: func(benchtest.ChatRequest) string {
 		return "REVISED: a kinder, more balanced answer."
 	}})
-	s, err := society.New(newWireModel(judgeSrv), society.Options{Revise: true, Subject: newWireModel(subjectSrv), Concurrency: 3})
+	s, err := society.New(newWireModel(t, judgeSrv), society.Options{Revise: true, Subject: newWireModel(t, subjectSrv), Concurrency: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +180,7 @@ func TestSocietyFailuresAreRecorded(t *testing.T) {
 	j.obs = map[string][2]int{} // no observer answers in the format
 	judgeSrv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{Respond: j.respond})
 	subjectSrv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{Faults: benchtest.FaultPlan{Rate: 1, Kinds: []benchtest.FaultKind{benchtest.FaultBadRequest}}})
-	s, err := society.New(newWireModel(judgeSrv), society.Options{Revise: true, Subject: newWireModel(subjectSrv)})
+	s, err := society.New(newWireModel(t, judgeSrv), society.Options{Revise: true, Subject: newWireModel(t, subjectSrv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +229,7 @@ func TestSocietyOptions(t *testing.T) {
 		seen[p] = true
 	}
 	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
-	m := newWireModel(srv)
+	m := newWireModel(t, srv)
 	bad := map[string]society.Options{
 		"too many peers":      {Peers: len(society.DefaultPersonas) + 1},
 		"revise, no subject":  {Revise: true},
