@@ -48,6 +48,8 @@ type modelConfig struct {
 	RPM         float64  `yaml:"rpm" json:"rpm,omitempty"`
 	Timeout     string   `yaml:"timeout" json:"timeout,omitempty"`
 	MaxRetries  *int     `yaml:"max_retries" json:"max_retries,omitempty"`
+	BackoffBase string   `yaml:"backoff_base" json:"backoff_base,omitempty"`
+	BackoffMax  string   `yaml:"backoff_max" json:"backoff_max,omitempty"`
 	Completions bool     `yaml:"completions" json:"completions,omitempty"`
 }
 
@@ -84,9 +86,16 @@ func loadConfig(path string) (*fileConfig, error) {
 			errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "api_key"), Field: "models." + name + ".api_key",
 				Msg: "an API key does not belong in a file; name the environment variable that holds it with api_key_env"})
 		}
-		if m.Timeout != "" {
-			if _, err := time.ParseDuration(m.Timeout); err != nil {
-				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "timeout"), Field: "models." + name + ".timeout", Msg: err.Error()})
+		for key, v := range map[string]string{"timeout": m.Timeout, "backoff_base": m.BackoffBase, "backoff_max": m.BackoffMax} {
+			if v == "" {
+				continue
+			}
+			if d, err := time.ParseDuration(v); err != nil || d < 0 {
+				msg := "want a duration such as 30s"
+				if err != nil {
+					msg = err.Error()
+				}
+				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, key), Field: "models." + name + "." + key, Msg: msg})
 			}
 		}
 		if m.Spec == "" && m.Model == "" {
@@ -138,8 +147,8 @@ func (m modelConfig) params() bench.GenParams {
 	return bench.GenParams{Temperature: m.Temperature, TopP: m.TopP, MaxTokens: m.MaxTokens, Seed: m.Seed, Stop: m.Stop}
 }
 
-func (m modelConfig) timeout() time.Duration {
-	d, _ := time.ParseDuration(m.Timeout)
+func duration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
 	return d
 }
 

@@ -115,9 +115,11 @@ func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, er
 	cfg.Params = mc.params()
 	cfg.Concurrency = mc.Concurrency
 	cfg.RPM = mc.RPM
-	if d := mc.timeout(); d > 0 {
+	if d := duration(mc.Timeout); d > 0 {
 		cfg.Timeout = d
 	}
+	cfg.BackoffBase = duration(mc.BackoffBase)
+	cfg.BackoffMax = duration(mc.BackoffMax)
 	if mc.MaxRetries != nil {
 		cfg.MaxRetries = *mc.MaxRetries
 	}

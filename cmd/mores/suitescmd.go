@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -156,7 +157,8 @@ func validateSuite(e *env, arg string) (int, error) {
 			break
 		}
 	}
-	env := judges.Env{Model: func(string) (bench.Model, error) { return nil, nil }}
+	env := judges.Env{Model: func(string) (bench.Model, error) { return offline{}, nil },
+		Subject: func(string) (bench.Model, error) { return offline{}, nil }}
 	for _, js := range s.Judges {
 		if _, err := judges.New(js, env); err != nil {
 			var ie *bench.InputError
@@ -183,4 +185,12 @@ func validateSuite(e *env, arg string) (int, error) {
 		return 0, errs
 	}
 	return len(samples), nil
+}
+
+// offline stands in for judge models while a suite is validated: judges are
+// built, never asked.
+type offline struct{}
+
+func (offline) Generate(context.Context, bench.Request) (bench.Completion, error) {
+	return bench.Completion{}, errors.New("validation does not call models")
 }
