@@ -48,6 +48,9 @@ type ManifestSuite struct {
 	Samples     int      `json:"samples"`
 	Attacks     []string `json:"attacks"`
 	Judges      []string `json:"judges"`
+	// HigherIsBetter gives the direction of a metric, when the suite knows
+	// it (true: higher is better).
+	HigherIsBetter map[string]bool `json:"higher_is_better,omitempty"`
 }
 
 // ManifestModel records one model of a run.

@@ -1,6 +1,7 @@
 package benchtest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -9,8 +10,10 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -398,7 +401,7 @@ type OpenAIServer struct {
 	promptCounts   map[string]int
 	answeredCounts map[string]int
 	faultCounts    map[FaultKind]int
-	recorded       []RecordedRequest
+	recorded       []*RecordedRequest
 	inFlight       int
 	maxInFlight    int
 	promptTokens   int64
@@ -470,8 +473,8 @@ func (s *OpenAIServer) PromptCounts() map[string]int {
 	return copyCounts(s.promptCounts)
 }
 
-// AnsweredCounts returns, per prompt, how many requests got a complete,
-// successful answer (status 200, well-formed body with choices).
+// AnsweredCounts returns, per prompt, how many requests were sent a
+// complete, successful answer (status 200, well-formed body with choices).
 func (s *OpenAIServer) AnsweredCounts() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -490,7 +493,8 @@ func (s *OpenAIServer) Answered() int {
 }
 
 // FaultCounts returns how many requests got each fault kind (FaultNone
-// included).
+// included). Requests refused before the fault decision (401, 400 for a
+// malformed body, 404 for an unknown model) are not counted.
 func (s *OpenAIServer) FaultCounts() map[FaultKind]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -501,23 +505,36 @@ func (s *OpenAIServer) FaultCounts() map[FaultKind]int {
 	return m
 }
 
-// Recorded returns a copy of the recorded generation requests, in arrival
-// order (only the last RecordLimit when that option is set).
+// Recorded returns a copy of the recorded generation requests in arrival
+// order (Seq). A request is recorded as it arrives, and its Fault and Status
+// are filled in before the client can see the response; with RecordLimit
+// set, only the last ones are kept.
 func (s *OpenAIServer) Recorded() []RecordedRequest {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]RecordedRequest(nil), s.recorded...)
+	recs := make([]RecordedRequest, len(s.recorded))
+	for i, r := range s.recorded {
+		recs[i] = *r
+	}
+	s.mu.Unlock()
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Seq < recs[j].Seq })
+	return recs
 }
 
-// LastRequest returns the last generation request received, and false when
-// there was none.
+// LastRequest returns the recorded generation request that arrived last,
+// and false when there is none.
 func (s *OpenAIServer) LastRequest() (RecordedRequest, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.recorded) == 0 {
 		return RecordedRequest{}, false
 	}
-	return s.recorded[len(s.recorded)-1], true
+	last := s.recorded[0]
+	for _, r := range s.recorded[1:] {
+		if r.Seq > last.Seq {
+			last = r
+		}
+	}
+	return *last, true
 }
 
 // MaxInFlight returns the largest number of generation requests the server
@@ -614,53 +631,90 @@ func (s *OpenAIServer) generate(w http.ResponseWriter, r *http.Request, endpoint
 	seq := s.requests
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
-	s.mu.Unlock()
 
-	rec := RecordedRequest{Seq: seq, Received: received, Method: r.Method, Path: r.URL.Path, Body: body, Chat: req, Attempt: attempt, Header: header}
-	status, abort := s.serveGeneration(w, r, req, decodeErr, attempt, &rec)
-	rec.Status = status
-
-	s.mu.Lock()
-	s.inFlight--
-	s.faultCounts[rec.Fault]++
+	rec := &RecordedRequest{Seq: seq, Received: received, Method: r.Method, Path: r.URL.Path, Body: body, Chat: req, Attempt: attempt, Header: header}
 	s.recorded = append(s.recorded, rec)
 	if l := s.opts.RecordLimit; l > 0 && len(s.recorded) > l {
 		s.recorded = s.recorded[len(s.recorded)-l:]
 	}
 	s.mu.Unlock()
-	if abort {
+
+	// Every change to the record is made before the client can see the
+	// response, so that a client that has its answer (or error) finds the
+	// server's counts up to date.
+	var left sync.Once
+	leave := func() {
+		left.Do(func() {
+			s.mu.Lock()
+			s.inFlight--
+			s.mu.Unlock()
+		})
+	}
+	defer leave()
+	sw := &statusWriter{ResponseWriter: w, s: s, rec: rec}
+	if abort := s.serveGeneration(sw, r, req, decodeErr, attempt, rec, leave); abort {
+		leave()
 		// End the connection without a response rather than let net/http
 		// send an empty 200.
 		panic(http.ErrAbortHandler)
 	}
 }
 
-// serveGeneration answers one decoded generation request and returns the
-// status it answered (0 for none), and whether the connection must be
-// aborted because no response was written.
-func (s *OpenAIServer) serveGeneration(w http.ResponseWriter, r *http.Request, req ChatRequest, decodeErr error, attempt int, rec *RecordedRequest) (status int, abort bool) {
+// statusWriter records the status of a response in its RecordedRequest as
+// the header is written.
+type statusWriter struct {
+	http.ResponseWriter
+	s   *OpenAIServer
+	rec *RecordedRequest
+}
+
+// WriteHeader records the status, then writes the header.
+func (w *statusWriter) WriteHeader(status int) {
+	w.s.mu.Lock()
+	w.rec.Status = status
+	w.s.mu.Unlock()
+	w.ResponseWriter.WriteHeader(status)
+}
+
+// Hijack lets FaultDrop take over the connection.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, http.ErrNotSupported
+	}
+	return hj.Hijack()
+}
+
+// serveGeneration answers one decoded generation request. It reports
+// whether the connection must be aborted because no response was written.
+// leave marks the request as no longer in flight; it is called before a
+// dropped connection is closed.
+func (s *OpenAIServer) serveGeneration(w http.ResponseWriter, r *http.Request, req ChatRequest, decodeErr error, attempt int, rec *RecordedRequest, leave func()) (abort bool) {
 	if s.opts.RequireKey != "" && !s.authorized(w, r) {
-		return http.StatusUnauthorized, false
+		return false
 	}
 	if decodeErr != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "We could not parse the JSON body of your request: "+decodeErr.Error())
-		return http.StatusBadRequest, false
+		return false
 	}
 	if msg := validate(req); msg != "" {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
-		return http.StatusBadRequest, false
+		return false
 	}
 	if len(s.opts.Models) > 0 && !contains(s.opts.Models, req.Model) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
 			fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", req.Model))
-		return http.StatusNotFound, false
+		return false
 	}
 	if !s.sleep(r.Context(), s.opts.Latency) {
-		return 0, true
+		return true
 	}
 	plan := s.opts.Faults
 	fault := plan.decide(req.UserPrompt(), attempt)
+	s.mu.Lock()
 	rec.Fault = fault
+	s.faultCounts[fault]++
+	s.mu.Unlock()
 	switch fault {
 	case FaultRateLimit:
 		ra := plan.RetryAfterHeader
@@ -673,31 +727,32 @@ func (s *OpenAIServer) serveGeneration(w http.ResponseWriter, r *http.Request, r
 		}
 		w.Header().Set("Retry-After", ra)
 		writeError(w, http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later.")
-		return http.StatusTooManyRequests, false
+		return false
 	case FaultServerError:
 		writeError(w, http.StatusInternalServerError, "server_error", "", "The server had an error while processing your request.")
-		return http.StatusInternalServerError, false
+		return false
 	case FaultUnavailable:
 		writeError(w, http.StatusServiceUnavailable, "server_error", "", "The engine is currently overloaded, please try again later.")
-		return http.StatusServiceUnavailable, false
+		return false
 	case FaultBadRequest:
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "Scripted bad request.")
-		return http.StatusBadRequest, false
+		return false
 	case FaultDrop:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
+				leave()
 				conn.Close()
-				return 0, false
+				return false
 			}
 		}
-		return 0, true
+		return true
 	case FaultSlow:
 		d := plan.SlowDelay
 		if d <= 0 {
 			d = 30 * time.Second
 		}
 		if !s.sleep(r.Context(), d) {
-			return 0, true
+			return true
 		}
 	}
 
@@ -709,26 +764,24 @@ func (s *OpenAIServer) serveGeneration(w http.ResponseWriter, r *http.Request, r
 		w.Header().Set("Content-Length", fmt.Sprint(len(half)))
 		w.WriteHeader(http.StatusOK)
 		w.Write(half)
-		return http.StatusOK, false
+		return false
 	case FaultEmptyChoices:
 		var m map[string]any
 		json.Unmarshal(body, &m)
 		m["choices"] = []any{}
 		writeJSON(w, http.StatusOK, m)
-		return http.StatusOK, false
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(http.StatusOK)
-	if _, err := w.Write(body); err != nil {
-		return http.StatusOK, false
+		return false
 	}
 	s.mu.Lock()
 	s.answeredCounts[req.UserPrompt()]++
 	s.promptTokens += usage.PromptTokens
 	s.complTokens += usage.CompletionTokens
 	s.mu.Unlock()
-	return http.StatusOK, false
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+	return false
 }
 
 // sleep waits d, and reports false when the request or the server ended

@@ -319,7 +319,8 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		p.suites = append(p.suites, sp)
 		p.directions[s.Name] = s.HigherIsBetter
 		p.manifest = append(p.manifest, bench.ManifestSuite{Name: s.Name, Version: s.Version, File: s.File, Hash: s.Hash,
-			Dataset: s.DatasetPath(), DatasetHash: dsHash, Samples: len(samples), Attacks: attackNames, Judges: judgeNames})
+			Dataset: s.DatasetPath(), DatasetHash: dsHash, Samples: len(samples), Attacks: attackNames, Judges: judgeNames,
+			HigherIsBetter: s.HigherIsBetter})
 	}
 	if len(errs) > 0 {
 		return nil, errs

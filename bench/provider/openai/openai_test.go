@@ -455,7 +455,16 @@ func TestRPMLimitSpacesRequests(t *testing.T) {
 	if len(recs) != n {
 		t.Fatalf("%d requests, want %d", len(recs), n)
 	}
-	span := recs[n-1].Received.Sub(recs[0].Received)
+	first, last := recs[0].Received, recs[0].Received
+	for _, r := range recs {
+		if r.Received.Before(first) {
+			first = r.Received
+		}
+		if r.Received.After(last) {
+			last = r.Received
+		}
+	}
+	span := last.Sub(first)
 	want := time.Duration(n-1) * time.Minute / rpm
 	if span < want-15*time.Millisecond {
 		t.Errorf("%d requests at %d RPM arrived within %v, want at least about %v", n, rpm, span, want)
@@ -600,9 +609,9 @@ func TestMixedFaultsAtScale(t *testing.T) {
 	if attempts != s.Requests() {
 		t.Errorf("the client made %d attempts, the server saw %d requests", attempts, s.Requests())
 	}
-	if s.MaxInFlight() > workers {
-		t.Errorf("%d requests in flight, more than %d", s.MaxInFlight(), workers)
-	}
+	// The server's in-flight count is not checked here: a slow response
+	// stays in flight on the server for a moment after its client gave up
+	// and freed its slot. TestConcurrencyLimit checks the limit.
 	faults := s.FaultCounts()
 	for _, k := range benchtest.TransientFaults() {
 		if faults[k] == 0 {
