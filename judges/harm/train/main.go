@@ -1,0 +1,119 @@
+// Command train fits the harm judge's classifier on the public labelled
+// corpora in the shared datasets folder and writes the model file that the
+// harm package embeds:
+//
+//	go run ./judges/harm/train -out judges/harm/model.bin
+//
+// The output is deterministic for a seed: two runs write the same bytes. The
+// held-out set jbb-judge-comparison is never read. The validation report
+// (per-corpus accuracy at the chosen threshold) goes to stderr.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/mores-eval/mores/judges/harm"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "train:", err)
+		os.Exit(2)
+	}
+}
+
+// run parses the flags, trains and writes the model file.
+func run(args []string, stderr io.Writer) error {
+	def := harm.DefaultTrainConfig()
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "model file to write (required)")
+	data := fs.String("data", "", "shared datasets folder (default: ../shared/datasets beside the module root, or $MORES_SHARED_DATASETS)")
+	seed := fs.Int64("seed", def.Seed, "seed of the train/validation split")
+	bits := fs.Uint("bits", def.TableBits, "log2 of the number of hashed features")
+	l2 := fs.Float64("l2", def.L2, "L2 penalty")
+	iters := fs.Int("iters", def.Iterations, "maximum L-BFGS iterations")
+	val := fs.Float64("val", def.ValFraction, "fraction of request groups held out for validation")
+	noPrompt := fs.Bool("no-prompt", false, "do not use prompt features")
+	noChars := fs.Bool("no-chars", false, "do not use character n-grams")
+	weights := fs.String("weights", "", "corpus weights, e.g. xstest=1,jbb-artifacts=1,saferlhf=1,advbench=0.2,hh-rlhf=0.5 (a corpus left out is not used)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("-out is required")
+	}
+	cfg := def
+	cfg.Seed, cfg.TableBits, cfg.L2, cfg.Iterations, cfg.ValFraction = *seed, *bits, *l2, *iters, *val
+	if *noPrompt {
+		cfg.Flags &^= harm.FlagPrompt
+	}
+	if *noChars {
+		cfg.Flags &^= harm.FlagChars
+	}
+	if *weights != "" {
+		cfg.SourceWeights = map[string]float64{}
+		for _, kv := range strings.Split(*weights, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			f, err := strconv.ParseFloat(v, 64)
+			if !ok || err != nil {
+				return fmt.Errorf("-weights: %q is not NAME=NUMBER", kv)
+			}
+			cfg.SourceWeights[k] = f
+		}
+	}
+	dir := *data
+	if dir == "" {
+		var err error
+		if dir, err = defaultDataDir(); err != nil {
+			return err
+		}
+	}
+	examples, err := harm.LoadCorpus(dir)
+	if err != nil {
+		return err
+	}
+	c, rep, err := harm.Train(examples, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stderr, rep)
+	b, err := c.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s (%d bytes)\n", *out, len(b))
+	return nil
+}
+
+// defaultDataDir returns $MORES_SHARED_DATASETS, or ../shared/datasets
+// beside the module root found above the working directory.
+func defaultDataDir() (string, error) {
+	if env := os.Getenv("MORES_SHARED_DATASETS"); env != "" {
+		return env, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "datasets"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory; pass -data")
+		}
+		dir = parent
+	}
+}
