@@ -73,11 +73,14 @@ func (m *Model) CacheKey() string {
 
 // Generate asks the model to complete req, retrying transient and
 // rate-limited failures. On success the Completion's Latency is the wall
-// time of the successful attempt alone (not of the retries and waits before
-// it) and Attempts counts every attempt made. On failure the error is a
-// *bench.ModelError and the returned Completion still carries Attempts.
-// When ctx ends, the error wraps ctx.Err(), so errors.Is(err,
-// context.Canceled) reports a cancellation.
+// time of the successful attempt alone, from sending the request to
+// decoding the answer (not the retries, backoff, rate-limit or concurrency
+// waits before it), and Attempts counts the attempts made, the successful
+// one included; a wait that ends before its request is sent is not an
+// attempt. On failure the error is a *bench.ModelError and the returned
+// Completion still carries Attempts. When ctx ends, the error is Fatal and
+// wraps ctx.Err(), so errors.Is(err, context.Canceled) reports a
+// cancellation.
 func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
 	params := mergeParams(m.cfg.Params, req.Params)
 	call := m.chatCall(req, params)
@@ -85,24 +88,31 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		call = m.completionCall(req, params)
 	}
 	patch := zeroPatch(params)
-	for attempt := 1; ; attempt++ {
+	attempts := 0 // calls made; a wait cancelled before its call is not one
+	for {
+		if ctx.Err() != nil {
+			return bench.Completion{Attempts: attempts}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempts)
+		}
 		c, info, err := m.attempt(ctx, call, patch)
+		if info != nil {
+			attempts++
+		}
 		if err == nil {
-			c.Attempts = attempt
+			c.Attempts = attempts
 			return c, nil
 		}
 		if ctx.Err() != nil {
-			return bench.Completion{Attempts: attempt}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempt)
+			return bench.Completion{Attempts: attempts}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempts)
 		}
 		me, ok := err.(*bench.ModelError)
 		if !ok {
 			me = classify(err, info, m.cfg.Timeout)
 		}
-		if me.Kind == bench.Fatal || attempt > m.cfg.MaxRetries {
-			return bench.Completion{Attempts: attempt}, m.fail(me, attempt)
+		if me.Kind == bench.Fatal || attempts > m.cfg.MaxRetries {
+			return bench.Completion{Attempts: attempts}, m.fail(me, attempts)
 		}
-		if !sleep(ctx, m.backoff(attempt, me.RetryAfter)) {
-			return bench.Completion{Attempts: attempt}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempt)
+		if !sleep(ctx, m.backoff(attempts, me.RetryAfter)) {
+			return bench.Completion{Attempts: attempts}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: ctx.Err()}, attempts)
 		}
 	}
 }
@@ -123,7 +133,8 @@ func (m *Model) fail(me *bench.ModelError, attempts int) error {
 type callFunc func(ctx context.Context) (bench.Completion, error)
 
 // attempt makes one attempt: it waits for a concurrency slot and the rate
-// limiter, then calls under the per-attempt timeout.
+// limiter, then calls under the per-attempt timeout. The returned info is
+// nil when the call was never made (the wait failed).
 func (m *Model) attempt(ctx context.Context, call callFunc, patch []byte) (bench.Completion, *attemptInfo, error) {
 	if m.slots != nil {
 		select {

@@ -526,6 +526,29 @@ func TestCancellation(t *testing.T) {
 			t.Errorf("%d requests after a cancellation, want 1", s.Requests())
 		}
 	})
+	t.Run("before-the-call", func(t *testing.T) {
+		s := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
+		m := newModel(t, s, func(c *Config) { c.Concurrency = 1; c.RPM = 1 })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		c, err := m.Generate(ctx, userRequest("q"))
+		if !errors.Is(err, context.Canceled) || c.Attempts != 0 || s.Requests() != 0 {
+			t.Errorf("err %v, attempts %d, requests %d: want a cancellation and no call", err, c.Attempts, s.Requests())
+		}
+	})
+	t.Run("waiting-for-the-rate-limit", func(t *testing.T) {
+		s := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
+		m := newModel(t, s, func(c *Config) { c.RPM = 0.5 }) // one request per 2 minutes
+		if _, err := m.Generate(context.Background(), userRequest("first")); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		c, err := m.Generate(ctx, userRequest("second"))
+		if !errors.Is(err, context.DeadlineExceeded) || bench.KindOf(err) != bench.Fatal || c.Attempts != 0 || s.Requests() != 1 {
+			t.Errorf("err %v, attempts %d, requests %d: want a deadline error and no second call", err, c.Attempts, s.Requests())
+		}
+	})
 	t.Run("during-backoff", func(t *testing.T) {
 		s := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{Faults: benchtest.FaultPlan{
 			FailFirst: 1000, Kinds: []benchtest.FaultKind{benchtest.FaultServerError},
