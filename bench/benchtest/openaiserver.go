@@ -20,24 +20,6 @@ import (
 	"time"
 )
 
-// The loopback OpenAI-compatible server.
-//
-// OpenAIServer is a real HTTP server on 127.0.0.1 (net/http/httptest) that
-// speaks the part of the OpenAI wire format Mores uses:
-//
-//	POST /v1/chat/completions  (also /chat/completions)
-//	POST /v1/completions       (also /completions), plain text completions
-//	GET  /v1/models            (also /models)
-//
-// Its answers are scripted by ServerOptions.Respond, and a FaultPlan makes a
-// deterministic share of the generation requests fail the way real servers
-// fail: 429 with Retry-After, 500, 503, a truncated JSON body, a dropped
-// connection, a response slower than any sane client timeout, an empty
-// choices list, or a 400. The server records every request it receives so
-// that tests can check what arrived on the wire, how often, and in what
-// order. Point a real client (go-openai) at URL(): fake the wire, not the
-// client.
-
 // FaultKind names one way the loopback server can fail a generation request.
 type FaultKind int
 
@@ -387,9 +369,24 @@ type RecordedRequest struct {
 	Header http.Header
 }
 
-// OpenAIServer is a loopback server speaking the OpenAI wire format. Create
-// it with NewOpenAIServer or StartOpenAIServer. Its methods are safe for
-// concurrent use.
+// OpenAIServer is a real HTTP server on 127.0.0.1 (net/http/httptest) that
+// speaks the part of the OpenAI wire format Mores uses:
+//
+//	POST /v1/chat/completions  (also /chat/completions)
+//	POST /v1/completions       (also /completions), plain text completions
+//	GET  /v1/models            (also /models)
+//
+// Its answers are scripted by ServerOptions.Respond, and a FaultPlan makes a
+// deterministic share of the generation requests fail the way real servers
+// fail: 429 with Retry-After, 500, 503, a truncated JSON body, a dropped
+// connection, a response slower than any sane client timeout, an empty
+// choices list, or a 400. The server records every request it receives so
+// that tests can check what arrived on the wire, how often, and in what
+// order. Point a real client (go-openai) at URL(): fake the wire, not the
+// client.
+//
+// Create it with NewOpenAIServer or StartOpenAIServer. Its methods are safe
+// for concurrent use.
 type OpenAIServer struct {
 	opts ServerOptions
 	srv  *httptest.Server
