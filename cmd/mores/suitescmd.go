@@ -86,8 +86,11 @@ func listSuites(e *env) error {
 			js = append(js, j.Name)
 		}
 		desc := s.Description
-		if i := strings.IndexAny(desc, ".\n"); i > 0 {
+		if i := strings.Index(desc, ": "); i > 0 && i < 60 {
 			desc = desc[:i]
+		}
+		if r := []rune(desc); len(r) > 60 {
+			desc = strings.TrimSpace(string(r[:59])) + "…"
 		}
 		t.AppendRow(table.Row{s.Name, s.Version, len(samples), strings.Join(js, ", "), strings.Join(s.Attacks, ", "), desc})
 	}
