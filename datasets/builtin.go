@@ -43,10 +43,23 @@ func builtinBytes(name string) ([]byte, error) {
 
 // Checksum returns the SHA-256 of the bytes of the dataset at path, in hex,
 // for the run manifest: of the file as stored (a .gz file is hashed
-// compressed), or of the embedded bytes of a builtin:NAME dataset. A missing
-// file is a *bench.InputError.
+// compressed), of the embedded bytes of a builtin:NAME dataset, or, for an
+// hf: path, of the bytes of the split's Parquet shards concatenated in order
+// (see HubResolver). A missing file is a *bench.InputError.
 func Checksum(path string) (string, error) {
 	h := sha256.New()
+	if strings.HasPrefix(path, hubPrefix) {
+		files, err := hubFiles(path)
+		if err != nil {
+			return "", err
+		}
+		for _, p := range files {
+			if err := hashFile(h, p); err != nil {
+				return "", err
+			}
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
 	if name, ok := strings.CutPrefix(path, builtinPrefix); ok {
 		b, err := builtinBytes(name)
 		if err != nil {
@@ -55,13 +68,19 @@ func Checksum(path string) (string, error) {
 		h.Write(b)
 		return hex.EncodeToString(h.Sum(nil)), nil
 	}
-	f, err := openFile(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	if _, err := io.Copy(h, f); err != nil {
+	if err := hashFile(h, path); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashFile writes the bytes of the file at path to w.
+func hashFile(w io.Writer, path string) error {
+	f, err := openFile(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }

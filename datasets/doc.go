@@ -5,6 +5,10 @@
 // or Parquet (.parquet), each optionally gzip-compressed (.gz; the format is
 // then named by the inner suffix, as in test.jsonl.gz). A path of the form
 // builtin:NAME names a small file embedded in the binary (see BuiltinNames).
+// A path of the form hf:OWNER/NAME[:CONFIG]/SPLIT[@REVISION] names a split of
+// a Hugging Face Hub dataset, read from its Parquet shards in order; the
+// command sets HubResolver to the Hub client (package datasets/hf) that
+// downloads and caches them.
 //
 // Reading happens in two layers:
 //

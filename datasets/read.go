@@ -49,9 +49,30 @@ type Options struct {
 //
 // The format follows the file name: .jsonl or .ndjson, .json (an array of
 // objects), .csv, .tsv, .parquet, each optionally followed by .gz. A path
-// builtin:NAME reads the embedded file NAME (see BuiltinNames). Malformed
-// input, a missing file and an unknown suffix are *bench.InputError.
+// builtin:NAME reads the embedded file NAME (see BuiltinNames). A path
+// hf:OWNER/NAME[:CONFIG]/SPLIT[@REVISION] reads the Parquet shards of a
+// Hugging Face Hub split, in order, as one dataset: HubResolver gives their
+// local paths, and line numbers (and errors) are those of each shard file.
+// Malformed input, a missing file and an unknown suffix are
+// *bench.InputError.
 func ReadRows(path string, opt Options, fn func(line int, r Row) error) error {
+	if strings.HasPrefix(path, hubPrefix) {
+		files, err := hubFiles(path)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := readFile(f, opt, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return readFile(path, opt, fn)
+}
+
+// readFile is ReadRows for one file on disk or one builtin: dataset.
+func readFile(path string, opt Options, fn func(line int, r Row) error) error {
 	src, err := resolve(path)
 	if err != nil {
 		return err
