@@ -81,7 +81,12 @@ func newReportCmd(e *env) *cobra.Command {
 
 func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.SummaryRow, format, plots string) error {
 	switch format {
-	case reports.FormatText, reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON:
+	case reports.FormatText:
+		if err := reports.WriteSummaryTable(w, rows, format); err != nil {
+			return err
+		}
+		return reports.WriteHumanAgreementSection(w, dir)
+	case reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON:
 		return reports.WriteSummaryTable(w, rows, format)
 	}
 	return usagef("--format %q: unknown (known: text, markdown, csv, json)", format)

@@ -38,7 +38,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		newCompareCmd(e),
 		newGateCmd(e),
 		// newAgreementCmd(e),
-		// newServeCmd(e),
+		newServeCmd(e),
 		newVersionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)
