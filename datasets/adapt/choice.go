@@ -51,14 +51,18 @@ func init() {
 		Name:        "truthfulqa-mc1",
 		Description: "TruthfulQA mc_task.json, mc1_targets: one correct answer among the choices (shuffled); target is its letter.",
 		Suites:      []string{"truthful"},
-		load:        func(path string, opt Options) ([]bench.Sample, error) { return loadTruthfulMC(path, opt, "mc1_targets") },
+		load: func(path string, opt Options) ([]bench.Sample, error) {
+			return loadTruthfulMC(path, opt, "mc1_targets")
+		},
 	})
 	register(Adapter{
 		Name: "truthfulqa-mc2",
 		Description: "TruthfulQA mc_task.json, mc2_targets: several correct answers among the choices (shuffled); targets lists their letters, " +
 			"target is the letter of the mc1 correct answer (else the first correct letter).",
 		Suites: []string{"truthful"},
-		load:   func(path string, opt Options) ([]bench.Sample, error) { return loadTruthfulMC(path, opt, "mc2_targets") },
+		load: func(path string, opt Options) ([]bench.Sample, error) {
+			return loadTruthfulMC(path, opt, "mc2_targets")
+		},
 	})
 	register(Adapter{
 		Name: "ethics-deontology",
