@@ -38,6 +38,14 @@ type GenParams struct {
 	MaxTokens   int      `json:"max_tokens,omitempty" yaml:"max_tokens"`
 	Seed        *int     `json:"seed,omitempty" yaml:"seed"`
 	Stop        []string `json:"stop,omitempty" yaml:"stop"`
+	// ScoreContinuation asks for no new text: the content of the request's
+	// last message, an assistant turn, is scored as a continuation of the
+	// conversation before it, and the Completion carries the sum of its
+	// tokens' log-probabilities in Logprob. Judges that score multiple-choice
+	// answers by likelihood (judge mc) set it; it is part of the cache key
+	// like every parameter. A model that cannot score returns a Completion
+	// without Logprob (or an error).
+	ScoreContinuation bool `json:"score_continuation,omitempty" yaml:"-"`
 }
 
 // Request is what a Model is asked to complete.
@@ -74,6 +82,12 @@ type Completion struct {
 	Latency          time.Duration `json:"latency,omitempty"`
 	Attempts         int           `json:"attempts,omitempty"`
 	Cached           bool          `json:"cached,omitempty"`
+	// Logprob is set only in answer to a request with
+	// Params.ScoreContinuation: the sum of the natural-log probabilities of
+	// the continuation's tokens given the conversation before it.
+	Logprob *float64 `json:"logprob,omitempty"`
+	// LogprobTokens is the number of tokens summed into Logprob.
+	LogprobTokens int `json:"logprob_tokens,omitempty"`
 }
 
 // Model generates completions. Implementations must be safe for concurrent

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // FaultKind names one way the loopback server can fail a generation request.
@@ -157,7 +158,13 @@ type ServerOptions struct {
 	Models []string
 	// Logprobs, if set, returns the token log probabilities of an answer when
 	// a request asks for them; nil uses a deterministic default (each word is
-	// a token; alternatives are "alt1", "alt2", ...).
+	// a token; alternatives are "alt1", "alt2", ...). For a completions
+	// request with echo, answer is the whole echoed text (the prompt followed
+	// by the generated text) and the tokens returned must spell it exactly,
+	// as SplitTokens does; the default then tokenises the prompt and the
+	// generated text apart and gives each token the logprob -0.1 × its
+	// length in bytes. The first token's logprob is sent as null,
+	// as real servers do.
 	Logprobs func(req ChatRequest, answer string) []TokenLogprob
 	// RecordLimit, if positive, keeps only the last RecordLimit requests in
 	// Recorded (counts are always complete); benchmarks use it to keep memory
@@ -257,6 +264,11 @@ type ChatRequest struct {
 	TopLogprobs *int `json:"-"`
 	N           *int `json:"n,omitempty"`
 	Stream      bool `json:"stream,omitempty"`
+	// Echo asks a completions request to return the prompt before the
+	// generated text (and, with logprobs, the prompt tokens' log
+	// probabilities): the legacy way of scoring a text's likelihood. With
+	// echo, max_tokens 0 generates nothing.
+	Echo bool `json:"echo,omitempty"`
 }
 
 // UserPrompt returns the content of the last user message, or for a plain
@@ -876,14 +888,25 @@ func (s *OpenAIServer) answer(req ChatRequest) (usage, []byte) {
 	for _, p := range req.Prompt {
 		promptWords += len(strings.Fields(p))
 	}
+	echo := req.Endpoint == "completions" && req.Echo
+	if echo && req.MaxTokens != nil && *req.MaxTokens == 0 && req.MaxCompletionTokens == nil {
+		text, finish = "", "length"
+	}
 	u := usage{PromptTokens: int64(promptWords), CompletionTokens: int64(len(strings.Fields(text)))}
 	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	generated := text
+	if echo && len(req.Prompt) > 0 {
+		text = req.Prompt[0] + text
+	}
 
 	var logprobs []TokenLogprob
 	if req.Logprobs {
-		if s.opts.Logprobs != nil {
+		switch {
+		case s.opts.Logprobs != nil:
 			logprobs = s.opts.Logprobs(req, text)
-		} else {
+		case echo:
+			logprobs = defaultEchoLogprobs(strings.TrimSuffix(text, generated), generated)
+		default:
 			top := 0
 			if req.TopLogprobs != nil {
 				top = *req.TopLogprobs
@@ -911,7 +934,7 @@ func (s *OpenAIServer) answer(req ChatRequest) (usage, []byte) {
 		}
 		var lp any
 		if logprobs != nil {
-			lp = completionLogprobs(logprobs)
+			lp = completionLogprobs(logprobs, echo)
 		}
 		choices := make([]choice, n)
 		for i := range choices {
@@ -976,17 +999,53 @@ func defaultLogprobs(text string, top int) []TokenLogprob {
 	return out
 }
 
+// SplitTokens splits text into tokens that spell it exactly: each token is a
+// run of white space (possibly empty) followed by a run of other characters,
+// and trailing white space is a token of its own. "Q: Hi\nA:" is "Q:", " Hi",
+// "\nA:". Tests use it to script echo log probabilities.
+func SplitTokens(text string) []string {
+	var out []string
+	start := 0
+	inWord := false
+	for i, r := range text {
+		space := r == ' ' || r == '\t' || r == '\n' || r == '\r'
+		if space && inWord {
+			out = append(out, text[start:i])
+			start = i
+		}
+		inWord = !space
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// defaultEchoLogprobs gives each token of SplitTokens(prompt) and then of
+// SplitTokens(generated) the log probability -0.1 × its length in bytes.
+func defaultEchoLogprobs(prompt, generated string) []TokenLogprob {
+	var out []TokenLogprob
+	for _, tok := range append(SplitTokens(prompt), SplitTokens(generated)...) {
+		out = append(out, TokenLogprob{Token: tok, Logprob: -0.1 * float64(len(tok)), TopLogprobs: []TopLogprob{}})
+	}
+	return out
+}
+
 // completionLogprobs renders token log probabilities in the legacy
-// completions format.
-func completionLogprobs(ts []TokenLogprob) map[string]any {
+// completions format; with echo the first token's logprob is null (it has
+// no context), as OpenAI and vLLM send it.
+func completionLogprobs(ts []TokenLogprob, echo bool) map[string]any {
 	tokens := make([]string, len(ts))
-	lps := make([]float64, len(ts))
+	lps := make([]any, len(ts))
 	tops := make([]map[string]float64, len(ts))
 	offsets := make([]int, len(ts))
 	off := 0
 	for i, t := range ts {
 		tokens[i], lps[i], offsets[i] = t.Token, t.Logprob, off
-		off += len(t.Token)
+		if echo && i == 0 {
+			lps[i] = nil
+		}
+		off += utf8.RuneCountInString(t.Token)
 		tops[i] = map[string]float64{}
 		for _, a := range t.TopLogprobs {
 			tops[i][a.Token] = a.Logprob

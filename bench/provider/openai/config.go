@@ -57,6 +57,14 @@ type Config struct {
 	// conversation rendered as plain text (see RenderPrompt), for base models
 	// that have no chat template.
 	Completions bool
+	// PromptFormat is how a conversation becomes the text prompt of the
+	// completions endpoint (with Completions, and for the scoring requests of
+	// bench.GenParams.ScoreContinuation): "" or "plain" (RenderPrompt),
+	// "alpaca", "chatml", "llama2", or an inline Go text/template over
+	// PromptData (see ParsePromptFormat). A built-in format brings default
+	// stop sequences, sent when no stop is set. New rejects an unknown name
+	// or an invalid template; the format is part of CacheKey.
+	PromptFormat string
 	// BackoffBase and BackoffMax shape the exponential backoff between
 	// retries: the n-th retry waits a uniformly random time below
 	// min(BackoffMax, BackoffBase·2ⁿ⁻¹). Zero means DefaultBackoffBase and
@@ -185,6 +193,9 @@ func mergeParams(base, over bench.GenParams) bench.GenParams {
 	}
 	if over.Stop != nil {
 		p.Stop = over.Stop
+	}
+	if over.ScoreContinuation {
+		p.ScoreContinuation = true
 	}
 	return p
 }

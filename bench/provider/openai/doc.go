@@ -16,7 +16,13 @@
 //  1. The request's sampling parameters override the Config's, field by
 //     field. The system prompt becomes a system message ahead of the
 //     request's messages (or, with Config.Completions, the whole
-//     conversation is rendered as plain text for the /completions endpoint).
+//     conversation is rendered as text for the /completions endpoint by
+//     Config.PromptFormat: plain, alpaca, chatml, llama2 or an inline Go
+//     template; a built-in format sends its stop sequences unless a stop is
+//     set). A request with GenParams.ScoreContinuation generates nothing:
+//     its last message is scored as a continuation of the rest, with echo
+//     and logprobs on /completions, and the sum of the continuation's token
+//     log-probabilities comes back in Completion.Logprob (see ScoreText).
 //  2. Each attempt waits for a concurrency slot (Config.Concurrency) and then
 //     for the rate limiter (Config.RPM), and runs under its own timeout
 //     (Config.Timeout).

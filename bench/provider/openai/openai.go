@@ -19,6 +19,7 @@ import (
 // bench.Model and bench.Cacheable and is safe for concurrent use.
 type Model struct {
 	cfg     Config
+	format  *PromptFormat
 	client  *goopenai.Client
 	slots   chan struct{} // nil: no concurrency limit
 	limiter *rate.Limiter // nil: no rate limit
@@ -36,10 +37,14 @@ func New(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	format, err := ParsePromptFormat(cfg.PromptFormat)
+	if err != nil {
+		return nil, err
+	}
 	gc := goopenai.DefaultConfig(cfg.APIKey)
 	gc.BaseURL = cfg.BaseURL
 	gc.HTTPClient = newHTTPClient(cfg.HTTPClient)
-	m := &Model{cfg: cfg, client: goopenai.NewClientWithConfig(gc)}
+	m := &Model{cfg: cfg, format: format, client: goopenai.NewClientWithConfig(gc)}
 	if cfg.Concurrency > 0 {
 		m.slots = make(chan struct{}, cfg.Concurrency)
 	}
@@ -56,8 +61,8 @@ func (m *Model) Config() Config { return m.cfg }
 func (m *Model) String() string { return "openai:" + m.cfg.Model + "@" + m.cfg.BaseURL }
 
 // CacheKey identifies the model and every setting that changes its output:
-// the model name, the base URL, the endpoint and the default sampling
-// parameters. It never holds the API key.
+// the model name, the base URL, the endpoint, the prompt format and the
+// default sampling parameters. It never holds the API key.
 func (m *Model) CacheKey() string {
 	params, err := json.Marshal(m.cfg.Params)
 	if err != nil {
@@ -68,7 +73,7 @@ func (m *Model) CacheKey() string {
 	if m.cfg.Completions {
 		endpoint = "completions"
 	}
-	return fmt.Sprintf("openai|%s|%s|%s|%s", m.cfg.Model, m.cfg.BaseURL, endpoint, params)
+	return fmt.Sprintf("openai|%s|%s|%s|%s|%s", m.cfg.Model, m.cfg.BaseURL, endpoint, m.format.cacheKey(), params)
 }
 
 // Generate asks the model to complete req, retrying transient and
@@ -83,9 +88,18 @@ func (m *Model) CacheKey() string {
 // cancellation.
 func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
 	params := mergeParams(m.cfg.Params, req.Params)
-	call := m.chatCall(req, params)
-	if m.cfg.Completions {
-		call = m.completionCall(req, params)
+	var call callFunc
+	var err error
+	switch {
+	case params.ScoreContinuation:
+		call, err = m.scoreCall(req, params)
+	case m.cfg.Completions:
+		call, err = m.completionCall(req, params)
+	default:
+		call = m.chatCall(req, params)
+	}
+	if err != nil {
+		return bench.Completion{}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: err}, 0)
 	}
 	patch := zeroPatch(params)
 	attempts := 0 // calls made; a wait cancelled before its call is not one
@@ -245,9 +259,18 @@ func (m *Model) chatCall(req bench.Request, p bench.GenParams) callFunc {
 }
 
 // completionCall returns the call of the plain completions endpoint for
-// req, with the conversation rendered by RenderPrompt.
-func (m *Model) completionCall(req bench.Request, p bench.GenParams) callFunc {
-	cr := goopenai.CompletionRequest{Model: m.cfg.Model, Prompt: RenderPrompt(req.System, req.Messages), MaxTokens: p.MaxTokens, Seed: p.Seed, Stop: p.Stop}
+// req, with the conversation rendered by the model's prompt format, whose
+// stop sequences are sent when p has none.
+func (m *Model) completionCall(req bench.Request, p bench.GenParams) (callFunc, error) {
+	prompt, err := m.format.Render(req.System, req.Messages)
+	if err != nil {
+		return nil, err
+	}
+	stop := p.Stop
+	if stop == nil {
+		stop = m.format.Stop()
+	}
+	cr := goopenai.CompletionRequest{Model: m.cfg.Model, Prompt: prompt, MaxTokens: p.MaxTokens, Seed: p.Seed, Stop: stop}
 	if p.Temperature != nil {
 		cr.Temperature = float32(*p.Temperature)
 	}
@@ -268,7 +291,7 @@ func (m *Model) completionCall(req bench.Request, p bench.GenParams) callFunc {
 			PromptTokens:     int64(resp.Usage.PromptTokens),
 			CompletionTokens: int64(resp.Usage.CompletionTokens),
 		}, nil
-	}
+	}, nil
 }
 
 // RenderPrompt renders a conversation as the plain text prompt of a
