@@ -182,3 +182,18 @@ func TestCompareUnpairedAndModelsInOneRun(t *testing.T) {
 		t.Errorf("stderr: %s", stderr)
 	}
 }
+
+func TestReportPaperTables(t *testing.T) {
+	c := newCLI(t)
+	base, _ := simRuns(t, c)
+	tex := c.mustRun("report", base, "--format", "latex")
+	for _, s := range []string{"\\toprule", "}{c}{harmless}", "refusal (\\%) $\\uparrow$", "\\bottomrule"} {
+		if !strings.Contains(tex, s) {
+			t.Errorf("latex lacks %q:\n%s", s, tex)
+		}
+	}
+	md := c.mustRun("report", base, "--format", "markdown")
+	if !strings.HasPrefix(md, "| Model | harmless · ") || !strings.Contains(md, "| m | ") {
+		t.Errorf("markdown paper table:\n%s", md)
+	}
+}

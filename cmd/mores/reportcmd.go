@@ -86,10 +86,12 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 			return err
 		}
 		return reports.WriteHumanAgreementSection(w, dir)
-	case reports.FormatMarkdown, reports.FormatCSV, reports.FormatJSON:
+	case reports.FormatMarkdown, reports.FormatLaTeX:
+		return reports.WritePaperTable(w, rows, m, format)
+	case reports.FormatCSV, reports.FormatJSON:
 		return reports.WriteSummaryTable(w, rows, format)
 	}
-	return usagef("--format %q: unknown (known: text, markdown, csv, json)", format)
+	return usagef("--format %q: unknown (known: text, markdown, latex, csv, json)", format)
 }
 
 func newMergeCmd(e *env) *cobra.Command {
