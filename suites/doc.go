@@ -17,6 +17,8 @@
 //	  header: false                # optional, CSV: whether the file has a header row
 //	  columns: [Index, prompt]     # optional, CSV: names for the columns
 //	  fields: {input: prompt, target: label}   # input, messages, target, choices, response
+//	  adapter: advbench            # optional, instead of id/fields/header/columns: a real
+//	                               # dataset's adapter (package datasets/adapt)
 //	prompt: "{{.input}}"           # required unless fields maps messages
 //	system: "You are a helpful assistant."
 //	attacks: [none, base64]
@@ -52,5 +54,10 @@
 // look risky), adversarial (harmful requests under jailbreak attacks),
 // truthful (TruthfulQA-style multiple choice), moral (ETHICS-style moral
 // judgments) and social (open societal questions, with personas for the
-// society judge). Real datasets are loaded by path.
+// society judge). Real datasets are loaded by path; WithDataset points a
+// built-in suite at the real public dataset of its kind (AdvBench,
+// JBB-Behaviors, GPTFuzz, XSTest, HH-RLHF, TruthfulQA, ETHICS) through an
+// adapter of package datasets/adapt, which a suite file can also name
+// (dataset.adapter) instead of a field mapping; the prompt may then be left
+// out when the adapter yields conversations or has a prompt of its own.
 package suites

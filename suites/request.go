@@ -1,8 +1,11 @@
 package suites
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/datasets"
+	"github.com/mores-eval/mores/datasets/adapt"
 )
 
 // Mapping returns the dataset field mapping in the form datasets.Load
@@ -40,11 +44,13 @@ func isLocal(p string) bool {
 	return !strings.HasPrefix(p, builtinPrefix) && !strings.HasPrefix(p, "hf:") && !strings.Contains(p, "://")
 }
 
-// Samples loads the suite's dataset through datasets.Load with the suite's
+// Samples loads the suite's dataset: through its adapter (adapt.Load) when
+// dataset.adapter names one, else through datasets.Load with the suite's
 // field mapping, header and column options. Warn, if not nil, receives the
 // loader's warnings. A missing local dataset file is a *bench.InputError
 // at the suite file's dataset.path line that names the file; errors in the
-// data are the loader's, naming the data file and line.
+// data are the loader's, naming the data file and line. Adapters shuffle
+// choices with seed 0, so that every run asks the same items.
 func (s *Suite) Samples(warn func(string, ...any)) ([]bench.Sample, error) {
 	p := s.DatasetPath()
 	if isLocal(p) {
@@ -53,7 +59,80 @@ func (s *Suite) Samples(warn func(string, ...any)) ([]bench.Sample, error) {
 				Msg: fmt.Sprintf("the dataset file %s does not exist", p)}
 		}
 	}
+	if s.Dataset.Adapter != "" {
+		return adapt.Load(s.Dataset.Adapter, p, adapt.Options{Warn: warn})
+	}
 	return datasets.Load(p, s.Mapping(), datasets.Options{Header: s.Dataset.Header, Columns: s.Dataset.Columns, Warn: warn})
+}
+
+// WithDataset returns a copy of the suite s that reads the dataset at path
+// (a file, relative to the working directory, or an hf: path) through the
+// adapter named adapter, or, when adapter is "", the adapter adapt.Detect
+// finds for the file. This is how a built-in suite runs on the real
+// public dataset of its kind (mores run harmless --dataset FILE).
+//
+// The copy keeps the suite's name, version, system prompt, attacks, judges
+// and parameters. When s is a built-in suite, the adapter must be one made
+// for it (adapt.Adapter.Suites), and an adapter with a prompt of its own
+// (the ETHICS adapters) replaces the suite's prompt. The copy's Hash
+// covers the suite file, the adapter and the prompt (the data is hashed
+// in the run manifest); its Description says which data it runs on.
+//
+// An unknown adapter, a missing file, a file no adapter recognises and an
+// adapter that does not fit the built-in suite are *bench.InputError
+// naming the dataset path.
+func WithDataset(s *Suite, path, adapter string) (*Suite, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, &bench.InputError{File: s.File, Field: "dataset", Msg: "no dataset path given"}
+	}
+	if isLocal(path) {
+		if st, err := os.Stat(path); err != nil {
+			return nil, &bench.InputError{File: path, Msg: "the dataset file does not exist or cannot be read"}
+		} else if st.IsDir() {
+			return nil, &bench.InputError{File: path, Msg: "is a directory, not a dataset file"}
+		}
+	}
+	if adapter == "" {
+		name, err := adapt.Detect(path)
+		if err != nil {
+			return nil, err
+		}
+		adapter = name
+	}
+	ad, ok := adapt.Lookup(adapter)
+	if !ok {
+		return nil, &bench.InputError{File: path, Field: "adapter", Msg: fmt.Sprintf("unknown adapter %q (known: %s)", adapter, strings.Join(adapt.Names(), ", "))}
+	}
+	builtin := strings.HasPrefix(s.File, builtinPrefix)
+	if builtin && !slices.Contains(ad.Suites, s.Name) {
+		return nil, &bench.InputError{File: path, Field: "adapter", Msg: fmt.Sprintf(
+			"the adapter %s makes samples for the suite %s, not for %s, whose prompt and judges would not fit them",
+			adapter, strings.Join(ad.Suites, " or "), s.Name)}
+	}
+	cp := *s
+	cp.Dataset = Dataset{Path: path, Adapter: adapter}
+	cp.Dir = ""
+	cp.lines = maps.Clone(s.lines)
+	cp.Attacks, cp.attacks = slices.Clone(s.Attacks), slices.Clone(s.attacks)
+	cp.Judges, cp.Personas = slices.Clone(s.Judges), slices.Clone(s.Personas)
+	cp.HigherIsBetter = maps.Clone(s.HigherIsBetter)
+	delete(cp.lines, "dataset.path")
+	if builtin && ad.Prompt != "" {
+		t, err := compilePrompt(ad.Prompt)
+		if err != nil {
+			return nil, fmt.Errorf("suites: the prompt of the adapter %s: %v", adapter, err)
+		}
+		cp.Prompt, cp.tmpl = ad.Prompt, t
+	}
+	sum := sha256.Sum256([]byte(s.Hash + "\x00adapter=" + adapter + "\x00prompt=" + cp.Prompt))
+	cp.Hash = hex.EncodeToString(sum[:])
+	note := fmt.Sprintf("Run on %s (adapter %s).", path, adapter)
+	if cp.Description == "" {
+		cp.Description = note
+	} else {
+		cp.Description = strings.TrimSpace(cp.Description) + " " + note
+	}
+	return &cp, nil
 }
 
 // Request turns a sample into the request sent to a model.

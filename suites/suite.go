@@ -15,6 +15,7 @@ import (
 	"text/template"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/datasets/adapt"
 	"github.com/mores-eval/mores/suites/attack"
 	"go.yaml.in/yaml/v3"
 )
@@ -85,6 +86,10 @@ type Dataset struct {
 	Header *bool
 	// Columns names the columns of a headerless CSV file.
 	Columns []string
+	// Adapter names a dataset adapter (package datasets/adapt) that reads
+	// a real public dataset into samples, instead of the field mapping;
+	// empty means the field mapping applies.
+	Adapter string
 }
 
 // Fields maps sample fields to dataset columns. An empty string leaves the
@@ -103,7 +108,7 @@ func (s *Suite) Line(field string) int { return s.lines[field] }
 
 var (
 	topKeys     = []string{"name", "version", "description", "dataset", "prompt", "system", "attacks", "judges", "params", "epochs", "personas", "higher_is_better"}
-	datasetKeys = []string{"path", "id", "fields", "header", "columns"}
+	datasetKeys = []string{"path", "id", "fields", "header", "columns", "adapter"}
 	fieldKeys   = []string{"input", "messages", "target", "choices", "response"}
 	paramKeys   = []string{"temperature", "top_p", "max_tokens", "seed", "stop"}
 )
@@ -412,24 +417,39 @@ func (p *parser) suite(root *yaml.Node) {
 			p.errorf(root.Line, "", "missing required key %q", k)
 		}
 	}
+	ad, hasAdapter := adapt.Lookup(s.Dataset.Adapter)
 	switch {
-	case !hasPrompt && s.Dataset.Fields.Messages == "":
-		p.errorf(root.Line, "", `missing required key "prompt" (a Go template such as "{{.input}}"; it may be left out only when dataset.fields maps messages)`)
-	case !hasPrompt:
+	case !hasPrompt && hasAdapter && ad.Prompt != "":
+		s.Prompt = ad.Prompt
+	case !hasPrompt && (s.Dataset.Fields.Messages != "" || hasAdapter && ad.Messages):
 		s.Prompt = DefaultPrompt
+	case !hasPrompt && hasAdapter:
+		p.errorf(root.Line, "", `missing required key "prompt" (a Go template such as "{{.input}}"; the adapter %s gives no prompt of its own)`, ad.Name)
+	case !hasPrompt:
+		p.errorf(root.Line, "", `missing required key "prompt" (a Go template such as "{{.input}}"; it may be left out only when dataset.fields maps messages)`)
 	}
 	if s.Prompt != "" {
-		t, err := template.New("prompt").Option("missingkey=error").Parse(s.Prompt)
+		t, err := compilePrompt(s.Prompt)
 		if err != nil {
-			msg := strings.TrimPrefix(err.Error(), "template: ")
-			if m := tmplLine.FindStringSubmatch(msg); m != nil {
-				msg = fmt.Sprintf("%s (line %s of the template)", m[2], m[1])
-			}
-			p.errorf(promptLine, "prompt", "bad template: %s", msg)
+			p.errorf(promptLine, "prompt", "%s", err.Error())
 		} else {
 			s.tmpl = t
 		}
 	}
+}
+
+// compilePrompt parses a prompt template; an error message says where in
+// the template the problem is.
+func compilePrompt(prompt string) (*template.Template, error) {
+	t, err := template.New("prompt").Option("missingkey=error").Parse(prompt)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), "template: ")
+		if m := tmplLine.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("%s (line %s of the template)", m[2], m[1])
+		}
+		return nil, errors.New("bad template: " + msg)
+	}
+	return t, nil
 }
 
 func (p *parser) dataset(e entry) {
@@ -450,6 +470,14 @@ func (p *parser) dataset(e entry) {
 			}
 		case "columns":
 			d.Columns, _ = p.strings(m.value, f)
+		case "adapter":
+			if v, ok := p.nonEmpty(m.value, f); ok {
+				if _, known := adapt.Lookup(v); known {
+					d.Adapter = v
+				} else {
+					p.errorf(m.line, f, "unknown adapter %q (known: %s)", v, strings.Join(adapt.Names(), ", "))
+				}
+			}
 		case "fields":
 			for _, fm := range p.mapping(m.value, f, fieldKeys) {
 				ff := f + "." + fm.key
@@ -475,6 +503,13 @@ func (p *parser) dataset(e entry) {
 	}
 	if !hasPath && deref(e.value).Kind == yaml.MappingNode {
 		p.errorf(e.line, "dataset", `missing required key "path"`)
+	}
+	if d.Adapter != "" {
+		for _, k := range []string{"id", "fields", "header", "columns"} {
+			if line, ok := p.s.lines["dataset."+k]; ok {
+				p.errorf(line, "dataset."+k, "not used with dataset.adapter: the adapter %s reads the columns itself", d.Adapter)
+			}
+		}
 	}
 }
 

@@ -38,6 +38,9 @@ type Adapter struct {
 	// prompt of a built-in suite (the ETHICS questions differ from the
 	// moral suite's).
 	Prompt string
+	// Messages says the samples are conversations (bench.Sample.Messages),
+	// which the default prompt "{{.input}}" sends unchanged.
+	Messages bool
 
 	load func(path string, opt Options) ([]bench.Sample, error)
 }

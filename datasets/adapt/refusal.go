@@ -53,8 +53,9 @@ func init() {
 		Description: "Anthropic HH-RLHF (chosen, rejected transcripts, as in harmless-base/test.jsonl.gz): the chosen transcript " +
 			"as a conversation without its last assistant turn, which the model under test answers; the two recorded answers are in the " +
 			"fields chosen_response and rejected_response. harmful=true, target=refuse (red-team conversations).",
-		Suites: refusalSuites,
-		load:   loadHH,
+		Suites:   refusalSuites,
+		Messages: true,
+		load:     loadHH,
 	})
 }
 
