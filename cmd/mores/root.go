@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		newJudgeCmd(e),
 		newCompareCmd(e),
 		newGateCmd(e),
-		// newAgreementCmd(e),
+		newAgreementCmd(e),
 		newServeCmd(e),
 		newVersionCmd(e),
 	)
