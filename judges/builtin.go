@@ -11,6 +11,7 @@ import (
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/judges/harm"
 	"github.com/mores-eval/mores/judges/llm"
+	"github.com/mores-eval/mores/judges/mc"
 	"github.com/mores-eval/mores/judges/panel"
 	"github.com/mores-eval/mores/judges/society"
 )
@@ -24,6 +25,7 @@ func init() {
 	Register("pairwise", llmFactory(func(m bench.Model, o llm.Options) (any, error) { return llm.NewPairwise(m, o) }))
 	Register("society", newSociety)
 	Register("panel", newPanel)
+	Register("mc", newMC)
 }
 
 // decodeOptions fills dst (a pointer to a struct with json tags) from a
@@ -253,4 +255,31 @@ func newPanel(spec bench.JudgeSpec, env Env) (any, error) {
 		return nil, &bench.InputError{Field: "judges.panel", Msg: err.Error()}
 	}
 	return p, nil
+}
+
+type mcOptions struct {
+	Method      string `json:"method"`
+	Prompt      string `json:"prompt"`
+	Concurrency int    `json:"concurrency"`
+}
+
+// newMC builds the judge mc, which scores the options of a multiple-choice
+// sample by the log-probabilities of the model under test.
+func newMC(spec bench.JudgeSpec, env Env) (any, error) {
+	var o mcOptions
+	if err := decodeOptions(spec, &o); err != nil {
+		return nil, err
+	}
+	if o.Method != "" && o.Method != "logprobs" {
+		return nil, &bench.InputError{Field: "judges." + spec.Name + ".method",
+			Msg: fmt.Sprintf("unknown method %q: mc scores by logprobs (for the answer letter a model generates, use the judge choice)", o.Method)}
+	}
+	if env.Subject == nil {
+		return nil, &bench.InputError{Field: "judges." + spec.Name, Msg: "mc asks the models under test to score the options, which only mores run can do"}
+	}
+	j, err := mc.New(env.Subject, mc.Options{Name: spec.Name, Prompt: o.Prompt, Concurrency: o.Concurrency})
+	if err != nil {
+		return nil, &bench.InputError{Field: "judges." + spec.Name, Msg: err.Error()}
+	}
+	return j, nil
 }
