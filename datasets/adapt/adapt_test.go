@@ -393,3 +393,20 @@ func TestErrors(t *testing.T) {
 		t.Errorf("Names() = %v", got)
 	}
 }
+
+func BenchmarkLoad(b *testing.B) {
+	for _, c := range []struct{ name, file string }{
+		{"hh-rlhf", "hh-rlhf/harmless-base/test.jsonl.gz"},
+		{"truthfulqa", "truthfulqa/TruthfulQA.csv"},
+		{"ethics-virtue", "ethics/virtue/virtue_test.csv"},
+	} {
+		path := benchtest.SharedFile(b, c.file)
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := adapt.Load(c.name, path, adapt.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -36,7 +36,7 @@ type row struct {
 	Prompt string `parquet:"prompt"`
 }
 
-func parquetBytes(t *testing.T, rows []row) []byte {
+func parquetBytes(t testing.TB, rows []row) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	w := parquet.NewGenericWriter[row](&b)
@@ -77,7 +77,7 @@ type fakeHub struct {
 	failListing atomic.Int64
 }
 
-func newFakeHub(t *testing.T) *fakeHub {
+func newFakeHub(t testing.TB) *fakeHub {
 	f := &fakeHub{sets: map[string]*dataset{}, blobs: map[string][]byte{}}
 	f.cdn = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)
@@ -195,7 +195,7 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (f *fakeHub) client(t *testing.T, dir string, mod func(*hf.Config)) *hf.Client {
+func (f *fakeHub) client(t testing.TB, dir string, mod func(*hf.Config)) *hf.Client {
 	t.Helper()
 	cfg := hf.Config{Endpoint: f.hub.URL, CacheDir: dir, HTTPClient: f.hub.Client()}
 	if mod != nil {
@@ -521,5 +521,30 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if _, err := hf.New(hf.Config{CacheDir: "x", Endpoint: "ftp://x"}); err == nil {
 		t.Error("New with an ftp endpoint succeeded")
+	}
+}
+
+// BenchmarkResolveCached measures a resolve from the cache by a new client,
+// which re-hashes every file (here two shards of 20,000 rows).
+func BenchmarkResolveCached(b *testing.B) {
+	f := newFakeHub(b)
+	rows := make([]row, 20000)
+	for i := range rows {
+		rows[i] = row{strconv.Itoa(i), strings.Repeat("lorem ipsum ", 10)}
+	}
+	f.add("acme/big", "default", "train", &dataset{shards: [][]byte{parquetBytes(b, rows), parquetBytes(b, rows[:5000])}})
+	dir := b.TempDir()
+	if _, err := f.client(b, dir, nil).Resolve("hf:acme/big/train"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		c, err := hf.New(hf.Config{Endpoint: f.hub.URL, CacheDir: dir, Offline: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Resolve("hf:acme/big/train"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
