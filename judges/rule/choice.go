@@ -21,9 +21,16 @@ const (
 
 // Choice is the judge `choice`: it extracts a multiple-choice answer from
 // the response and scores metric "accuracy", 1 when the extracted letter is
-// the sample's Target, else 0; the label is the extracted letter, "none"
-// when no answer was found, or "ambiguous" when the response names
-// conflicting answers.
+// a correct answer, else 0; the label is the extracted letter, "none" when
+// no answer was found, or "ambiguous" when the response names conflicting
+// answers.
+//
+// The correct answers are the sample's Target and, for items with several
+// correct options, every letter (or 0-based index, or choice text) listed,
+// comma-separated, in the sample's field "targets" ("A,C"), as the built-in
+// truthful suite has them: naming any one of them counts as correct
+// (MC1-style accuracy, one letter answered). The option targets_field names
+// another field, or "" to score against the Target alone.
 //
 // The sample's Choices are shown to the model as the letters A, B, C, … in
 // order. The option num_choices gives the number of options for samples
@@ -55,8 +62,9 @@ const (
 //     boundaries (case-folded, white space collapsed); a choice whose text
 //     lies inside another matched choice's text is dropped.
 type Choice struct {
-	numChoices int
-	version    string
+	numChoices   int
+	targetsField string
+	version      string
 }
 
 // NewChoice returns the multiple-choice judge configured by opts.
@@ -66,13 +74,17 @@ func NewChoice(opts map[string]any) (*Choice, error) {
 	if err != nil {
 		return nil, err
 	}
+	tf, err := o.str("targets_field", "targets")
+	if err != nil {
+		return nil, err
+	}
 	if err := o.finish(); err != nil {
 		return nil, err
 	}
 	if n == 1 || n > 26 {
 		return nil, o.errorf("num_choices", "want 2 to 26 options, got %d", n)
 	}
-	return &Choice{numChoices: n, version: version("choice/1", strconv.Itoa(n))}, nil
+	return &Choice{numChoices: n, targetsField: tf, version: version("choice/2", strconv.Itoa(n), tf)}, nil
 }
 
 // Name returns "choice".
@@ -97,15 +109,49 @@ func (j *Choice) Score(_ context.Context, t bench.Trial, c bench.Completion) ([]
 	case n > 26:
 		return fail("sample %q has %d choices; at most 26 are supported", t.Sample.ID, n)
 	}
-	want, err := TargetLetter(t.Sample.Target, choices, n)
+	want, err := j.correct(t.Sample, choices, n)
 	if err != nil {
 		return fail("sample %q: %v", t.Sample.ID, err)
 	}
 	ans := ExtractChoice(c.Text, choices, n)
+	explain := ans.Explanation()
+	if len(want) > 1 {
+		explain += " (correct: " + strings.Join(want, ", ") + ")"
+	}
 	return []bench.Score{{
-		Judge: "choice", Metric: "accuracy", Value: boolValue(ans.Letter == want),
-		Label: ans.Label(), Explanation: ans.Explanation(), Version: j.version,
+		Judge: "choice", Metric: "accuracy", Value: boolValue(ans.Letter != "" && slices.Contains(want, ans.Letter)),
+		Label: ans.Label(), Explanation: explain, Version: j.version,
 	}}, nil
+}
+
+// correct returns the letters of the correct answers: the Target's, then
+// those listed in the targets field, without repeats. A sample with a
+// targets field may have an empty Target.
+func (j *Choice) correct(s *bench.Sample, choices []string, n int) ([]string, error) {
+	var extra string
+	if j.targetsField != "" {
+		extra = s.Fields[j.targetsField]
+	}
+	var want []string
+	if strings.TrimSpace(s.Target) != "" || strings.TrimSpace(extra) == "" {
+		l, err := TargetLetter(s.Target, choices, n)
+		if err != nil {
+			return nil, err
+		}
+		want = append(want, l)
+	}
+	if strings.TrimSpace(extra) != "" {
+		for _, tg := range strings.Split(extra, ",") {
+			l, err := TargetLetter(tg, choices, n)
+			if err != nil {
+				return nil, fmt.Errorf("field %s: %v", j.targetsField, err)
+			}
+			if !slices.Contains(want, l) {
+				want = append(want, l)
+			}
+		}
+	}
+	return want, nil
 }
 
 // TargetLetter resolves a target to an answer letter: a single letter, a
