@@ -27,7 +27,7 @@ func TestChoiceSeveralCorrect(t *testing.T) {
 		{mammals, "Bat", 1, "C"},
 		{mammals, "B", 0, "B"},
 		{mammals, "D", 0, "D"},
-		{mammals, "A or C", 0, "ambiguous"},
+		{mammals, "The answer is A or C.", 0, "ambiguous"},
 		{mammals, "I don't know", 0, "none"},
 		{noTarget, "C", 1, "C"},
 		{noTarget, "A", 1, "A"},
