@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 
+	"github.com/mores-eval/mores/datasets"
+	"github.com/mores-eval/mores/datasets/hf"
 	"github.com/spf13/cobra"
 )
 
@@ -11,6 +13,14 @@ import (
 // state reaches it only through its arguments.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	// hf: dataset paths resolve through the Hugging Face Hub client, which
+	// reads HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE from the environment.
+	hcfg := hf.ConfigFromEnv(getenv)
+	if c, err := hf.New(hcfg); err == nil {
+		datasets.HubResolver = c.Resolve
+	} else {
+		datasets.HubResolver = func(string) ([]string, error) { return nil, err }
+	}
 	entered := false
 	root := &cobra.Command{
 		Use:           "mores",
@@ -38,6 +48,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		newCompareCmd(e),
 		newGateCmd(e),
 		newAgreementCmd(e),
+		newImportCmd(e),
 		newServeCmd(e),
 		newVersionCmd(e),
 	)

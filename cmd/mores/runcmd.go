@@ -39,6 +39,8 @@ type runOptions struct {
 	Seed         int64    `json:"seed"`
 	Shard        string   `json:"shard,omitempty"`
 	Attacks      []string `json:"attacks,omitempty"`
+	Dataset      string   `json:"dataset,omitempty"`
+	Adapter      string   `json:"adapter,omitempty"`
 	NoCache      bool     `json:"no_cache,omitempty"`
 	MaxErrorRate float64  `json:"max_error_rate"`
 }
@@ -75,6 +77,8 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 	f.Int64Var(&o.Seed, "seed", 1, "the seed of simulated models, attacks and bootstrap intervals")
 	f.StringVar(&o.Shard, "shard", "", "run shard I of N (I/N, 1-based): a deterministic slice of the samples")
 	f.StringArrayVar(&o.Attacks, "attack", nil, "an attack applied to every suite, replacing the suites' own (repeatable)")
+	f.StringVar(&o.Dataset, "dataset", "", "run the suites on this real dataset file (or hf:OWNER/NAME/SPLIT) instead of their own data")
+	f.StringVar(&o.Adapter, "adapter", "", "the adapter that reads --dataset (default: detected from the file's columns)")
 	f.BoolVar(&o.NoCache, "no-cache", false, "neither read nor write the response cache")
 	f.StringVar(&cacheDir, "cache-dir", "", "the response cache folder (default $MORES_CACHE_DIR, else the user cache folder)")
 	f.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.05, "the share of failed trials above which the run fails (exit 3)")
@@ -241,6 +245,9 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 	}
 	for _, arg := range names {
 		s, err := suites.Resolve(arg)
+		if err == nil && o.Dataset != "" {
+			s, err = suites.WithDataset(s, o.Dataset, o.Adapter)
+		}
 		if err != nil {
 			if ferr := addErr(err); ferr != nil {
 				return nil, ferr
@@ -367,6 +374,9 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	shard, err := parseShard(o.Shard)
 	if err != nil {
 		return err
+	}
+	if o.Adapter != "" && o.Dataset == "" {
+		return usagef("--adapter needs --dataset")
 	}
 	if o.Epochs < 1 || o.Concurrency < 1 || o.Limit < 0 || o.MaxErrorRate < 0 || o.MaxErrorRate > 1 {
 		return usagef("--epochs and --concurrency must be at least 1, --limit not negative, --max-error-rate in [0, 1]")
