@@ -1,6 +1,8 @@
 // Package sim provides built-in simulated models for offline demonstrations
-// and tests: `sim:baseline`, which often complies with harmful requests, and
-// `sim:aligned`, which refuses harmful requests and helps with benign ones.
+// and tests: `sim:baseline`, which often complies with harmful requests,
+// `sim:aligned`, which refuses harmful requests and helps with benign ones,
+// and `sim:judge`, a judge model that answers the prompts of the LLM judges
+// in their verdict format (see Judge).
 //
 // They are pipeline demonstrations, not real models: their answers are
 // canned sentences chosen by a deterministic pseudo-random draw from the run
@@ -31,13 +33,14 @@ type Model struct {
 	kind string
 }
 
-// New returns the simulated model of a kind ("baseline" or "aligned").
+// New returns the simulated model of a kind ("baseline", "aligned" or
+// "judge").
 func New(kind string) (*Model, error) {
 	switch kind {
-	case Baseline, Aligned:
+	case Baseline, Aligned, Judge:
 		return &Model{kind: kind}, nil
 	}
-	return nil, fmt.Errorf("unknown simulated model %q (known: baseline, aligned)", kind)
+	return nil, fmt.Errorf("unknown simulated model %q (known: baseline, aligned, judge)", kind)
 }
 
 // profile holds the probabilities that make the two kinds differ.
@@ -60,6 +63,11 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		return bench.Completion{}, err
 	}
 	start := time.Now()
+	if m.kind == Judge {
+		text := judgeText(req)
+		return bench.Completion{Text: text, FinishReason: "stop", PromptTokens: int64(len(strings.Fields(req.System)) + len(strings.Fields(req.Prompt()))),
+			CompletionTokens: int64(len(strings.Fields(text))), Latency: time.Since(start), Attempts: 1}, nil
+	}
 	p := profiles[m.kind]
 	prompt := req.Prompt()
 	draw := func(salt string) float64 {
