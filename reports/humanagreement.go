@@ -309,7 +309,11 @@ func alphaNote(a float64, err error) (float64, string) {
 // confusion matrices.
 func WriteHumanAgreement(w io.Writer, rep *HumanAgreementReport) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Human agreement (%d raters)\n\n", rep.Raters)
+	plural := "s"
+	if rep.Raters == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(&b, "Human agreement (%d rater%s)\n\n", rep.Raters, plural)
 	if len(rep.Metrics) == 0 {
 		b.WriteString("No human ratings.\n")
 		_, err := io.WriteString(w, b.String())
@@ -354,7 +358,11 @@ func WriteHumanAgreement(w io.Writer, rep *HumanAgreementReport) error {
 			tw.Flush()
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	lines := strings.Split(b.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
 }
 

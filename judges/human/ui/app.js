@@ -12,6 +12,7 @@
   var state = null;
   var sel = { alignment: 0, engagement: 0, choice: '' };
   var busy = false;
+  var wantComment = false;
 
   function show(el, on) { el.hidden = !on; }
 
@@ -238,7 +239,16 @@
       paint();
       return;
     }
-    if (ev.key === 'c') { ev.preventDefault(); $('comment').focus(); }
+    if (ev.key === 'c') { ev.preventDefault(); wantComment = true; }
+  });
+
+  // The comment field takes focus when c is released, so that the c itself
+  // is not typed into it.
+  document.addEventListener('keyup', function (ev) {
+    if (ev.key === 'c' && wantComment) {
+      wantComment = false;
+      $('comment').focus();
+    }
   });
 
   document.addEventListener('DOMContentLoaded', function () {
