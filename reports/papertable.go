@@ -15,10 +15,10 @@ import (
 const FormatLaTeX = "latex"
 
 // percentMetrics are metrics whose values are shares in [0, 1] even when
-// they are not 0/1 (a win with ties counted as half, a probability of
-// harm, a verdict flip rate): paper tables show them in percent like the
+// they are not 0/1 (a win with ties counted as half or weighted, a
+// probability of harm, a verdict flip rate): paper tables show them in percent like the
 // 0/1 rates.
-var percentMetrics = map[string]bool{"win": true, "harm_prob": true, "flip": true}
+var percentMetrics = map[string]bool{"win": true, "discrete_win": true, "harm_prob": true, "flip": true}
 
 // paperColumn is one column of a paper table: a suite × judge × metric ×
 // attack.
@@ -40,9 +40,10 @@ type paperColumn struct {
 // A cell is "mean ± h", where h is half the width of the 95% confidence
 // interval of summary.parquet (Wilson for 0/1 metrics, so for a rate near
 // 0 or 1 the interval is not symmetric about the mean and h is its average
-// half-width). Rates — 0/1 metrics, and the shares win, harm_prob and flip —
-// are shown in percent with one decimal (82.0 ± 5.1, the header says %);
-// other metrics, such as 1–7 ratings, with two decimals. A cell without an
+// half-width). Rates — 0/1 metrics, and the shares win, discrete_win,
+// harm_prob and flip — are shown in percent with one decimal (82.0 ± 5.1,
+// the header says %); other metrics, such as 1–7 ratings, with two
+// decimals. Models without any summary row get no row. A cell without an
 // interval (one value) shows the mean alone, a missing one a dash.
 //
 // The best cell of each column is bold when the suite says which direction
@@ -91,6 +92,11 @@ func paperLayout(rows []bench.SummaryRow, m *bench.Manifest) ([]string, []*paper
 			models = append(models, r.Model)
 		}
 	}
+	// A model without any summary row (a reference whose outputs were
+	// only compared with) gets no row.
+	models = slices.DeleteFunc(models, func(name string) bool {
+		return !slices.ContainsFunc(rows, func(r bench.SummaryRow) bool { return r.Model == name })
+	})
 	type ck struct{ suite, judge, metric, attack string }
 	byKey := map[ck]*paperColumn{}
 	var cols []*paperColumn
