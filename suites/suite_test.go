@@ -32,7 +32,7 @@ func inputErrors(t *testing.T, err error) bench.InputErrors {
 }
 
 func TestBuiltinSuites(t *testing.T) {
-	want := []string{"adversarial", "harmless", "moral", "overrefusal", "quickstart", "social", "truthful"}
+	want := []string{"adversarial", "harmless", "moral", "overrefusal", "quickstart", "social", "social-sandbox", "truthful"}
 	if got := BuiltinNames(); !slices.Equal(got, want) {
 		t.Fatalf("BuiltinNames() = %v, want %v", got, want)
 	}
@@ -449,7 +449,7 @@ func TestResolve(t *testing.T) {
 	for _, arg := range []string{"quickstrat", "builtin:nope", "builtin:../x"} {
 		_, err := Resolve(arg)
 		es := inputErrors(t, err)
-		if !strings.Contains(es[0].Msg, "quickstart, social, truthful") || es[0].File != arg {
+		if !strings.Contains(es[0].Msg, "quickstart, social, social-sandbox, truthful") || es[0].File != arg {
 			t.Errorf("Resolve(%q) error = %v", arg, err)
 		}
 	}

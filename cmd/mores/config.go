@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/provider/openai"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -51,6 +53,10 @@ type modelConfig struct {
 	BackoffBase string   `yaml:"backoff_base" json:"backoff_base,omitempty"`
 	BackoffMax  string   `yaml:"backoff_max" json:"backoff_max,omitempty"`
 	Completions bool     `yaml:"completions" json:"completions,omitempty"`
+	// PromptFormat renders conversations for the completions endpoint:
+	// plain, alpaca, chatml, llama2, or an inline Go template over .System,
+	// .Prompt and .Messages.
+	PromptFormat string `yaml:"prompt_format" json:"prompt_format,omitempty"`
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
@@ -96,6 +102,16 @@ func loadConfig(path string) (*fileConfig, error) {
 					msg = err.Error()
 				}
 				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, key), Field: "models." + name + "." + key, Msg: msg})
+			}
+		}
+		if m.PromptFormat != "" {
+			if _, err := openai.ParsePromptFormat(m.PromptFormat); err != nil {
+				msg := err.Error()
+				var ie *bench.InputError
+				if errors.As(err, &ie) {
+					msg = ie.Msg
+				}
+				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "prompt_format"), Field: "models." + name + ".prompt_format", Msg: msg})
 			}
 		}
 		if m.Spec == "" && m.Model == "" {

@@ -71,7 +71,7 @@ func (r *modelResolver) build(spec string) (bench.Model, error) {
 	for k := range r.cfg.Models {
 		known = append(known, k)
 	}
-	return nil, usagef("model %q: unknown spec (want openai:MODEL[@BASE_URL], sim:baseline, sim:aligned, replay:[PATH], or a model named in --config%s)",
+	return nil, usagef("model %q: unknown spec (want openai:MODEL[@BASE_URL], sim:baseline, sim:aligned, sim:judge, replay:[PATH], or a model named in --config%s)",
 		spec, knownSuffix(known))
 }
 
@@ -91,6 +91,9 @@ func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, er
 		}
 	}
 	if !strings.HasPrefix(spec, "openai:") {
+		if mc.PromptFormat != "" || mc.Completions {
+			return nil, usagef("model %s: completions and prompt_format apply to openai models, not %q", name, spec)
+		}
 		if _, ok := r.cfg.Models[spec]; ok {
 			return nil, usagef("model %s: spec %q names another config model; give a provider spec", name, spec)
 		}
@@ -124,6 +127,7 @@ func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, er
 		cfg.MaxRetries = *mc.MaxRetries
 	}
 	cfg.Completions = mc.Completions
+	cfg.PromptFormat = mc.PromptFormat
 	m, err := openai.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
