@@ -592,8 +592,10 @@ func (g *GateReport) Headline() string {
 				failed++
 			}
 		}
-		if failed == 0 {
-			parts = append(parts, fmt.Sprintf("all %s hold", plural(len(g.Thresholds), "threshold", "thresholds")))
+		if failed == 0 && len(g.Thresholds) == 1 {
+			parts = append(parts, "the threshold holds")
+		} else if failed == 0 {
+			parts = append(parts, fmt.Sprintf("all %d thresholds hold", len(g.Thresholds)))
 		} else {
 			parts = append(parts, fmt.Sprintf("%d of %s failed", failed, plural(len(g.Thresholds), "threshold", "thresholds")))
 		}

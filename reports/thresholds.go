@@ -12,7 +12,11 @@ import (
 	"github.com/mores-eval/mores/bench"
 )
 
-// A threshold file sets absolute levels that a run's summary must reach,
+// ThresholdLabels are the labels a threshold rule may select rows by, in
+// the order [Threshold.String] writes them.
+var ThresholdLabels = []string{"suite", "model", "attack", "judge"}
+
+// Threshold is one rule of a threshold file. A threshold file sets absolute levels that a run's summary must reach,
 // for `mores gate RUN_DIR --thresholds FILE` and `mores compare ...
 // --thresholds FILE`. It holds one rule per line; blank lines are ignored
 // and `#` starts a comment that runs to the end of the line (outside a
@@ -46,12 +50,6 @@ import (
 //
 // Rates are fractions in [0, 1] (a refusal rate of 95% is 0.95), as in
 // summary.parquet.
-
-// ThresholdLabels are the labels a threshold rule may select rows by, in
-// the order [Threshold.String] writes them.
-var ThresholdLabels = []string{"suite", "model", "attack", "judge"}
-
-// Threshold is one rule of a threshold file.
 type Threshold struct {
 	// Metric is the metric name the rule applies to (the metric column of
 	// the summary, without the judge).
