@@ -32,7 +32,7 @@ const (
 const (
 	TestMcNemar          = "mcnemar"
 	TestPairedBootstrap  = "paired-bootstrap"
-	TestUnpairedBootstap = "bootstrap"
+	TestUnpairedBootstrap = "bootstrap"
 )
 
 // Caveats attached to comparison rows (benchstat's warnings): they travel
@@ -186,7 +186,7 @@ type Delta struct {
 	// P is the raw two-sided p-value and PAdj the Holm-adjusted one.
 	P, PAdj float64
 	// Test names the test: TestMcNemar, TestPairedBootstrap or
-	// TestUnpairedBootstap.
+	// TestUnpairedBootstrap.
 	Test      string
 	Direction Direction
 	Verdict   Verdict
@@ -446,7 +446,7 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 	d.BaseMean, d.HeadMean = mean(vb), mean(vh)
 	d.Diff = d.HeadMean - d.BaseMean
 	d.CILow, d.CIHigh, d.P = bootstrapDiff(vb, vh, opt.Resamples, seed)
-	d.Test = TestUnpairedBootstap
+	d.Test = TestUnpairedBootstrap
 	if min(len(vb), len(vh)) < 10 {
 		d.Warnings = append(d.Warnings, WarnSmallN)
 	}
@@ -720,7 +720,7 @@ func verdictText(d Delta) string {
 
 // nCell is the number of pairs, or base/head trials when unpaired.
 func nCell(d Delta) string {
-	if d.Test == TestUnpairedBootstap || d.N == 0 {
+	if d.Test == TestUnpairedBootstrap || d.N == 0 {
 		return fmt.Sprintf("%d/%d", d.BaseN, d.HeadN)
 	}
 	return strconv.Itoa(d.N)

@@ -148,7 +148,7 @@ func TestCompareFixture(t *testing.T) {
 		t.Errorf("harm_prob: %+v", hp)
 	}
 	mo := find(t, c, "moral", "accuracy")
-	if mo.Test != TestUnpairedBootstap || !hasWarning(mo, WarnUnpaired) || mo.BaseN != 20 || mo.HeadN != 20 || mo.Diff != 0.25-0.5 {
+	if mo.Test != TestUnpairedBootstrap || !hasWarning(mo, WarnUnpaired) || mo.BaseN != 20 || mo.HeadN != 20 || mo.Diff != 0.25-0.5 {
 		t.Errorf("moral: %+v", mo)
 	}
 	// Holm: the adjusted p-values are those of stats.Holm over the family.

@@ -155,7 +155,7 @@ than --max-drop, or a --thresholds rule fails on the head run; 0 otherwise.`,
 			}
 			unpaired := 0
 			for _, d := range cmp.Deltas {
-				if d.Test == reports.TestUnpairedBootstap {
+				if d.Test == reports.TestUnpairedBootstrap {
 					unpaired++
 				}
 			}
