@@ -30,8 +30,8 @@ const (
 
 // Tests a comparison row can use.
 const (
-	TestMcNemar          = "mcnemar"
-	TestPairedBootstrap  = "paired-bootstrap"
+	TestMcNemar           = "mcnemar"
+	TestPairedBootstrap   = "paired-bootstrap"
 	TestUnpairedBootstrap = "bootstrap"
 )
 
