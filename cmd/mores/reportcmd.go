@@ -8,6 +8,8 @@ import (
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/reports"
+	htmlreport "github.com/mores-eval/mores/reports/html"
+	"github.com/mores-eval/mores/reports/plot"
 	"github.com/spf13/cobra"
 )
 
@@ -80,7 +82,14 @@ func newReportCmd(e *env) *cobra.Command {
 }
 
 func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.SummaryRow, format, plots string) error {
+	if plots != "" {
+		if _, err := plot.WriteAll(dir, plots, plot.Options{}); err != nil {
+			return err
+		}
+	}
 	switch format {
+	case "html":
+		return htmlreport.Write(w, dir, htmlreport.Options{})
 	case reports.FormatText:
 		if err := reports.WriteSummaryTable(w, rows, format); err != nil {
 			return err
@@ -91,7 +100,7 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 	case reports.FormatCSV, reports.FormatJSON:
 		return reports.WriteSummaryTable(w, rows, format)
 	}
-	return usagef("--format %q: unknown (known: text, markdown, latex, csv, json)", format)
+	return usagef("--format %q: unknown (known: text, markdown, latex, csv, html, json)", format)
 }
 
 func newMergeCmd(e *env) *cobra.Command {
