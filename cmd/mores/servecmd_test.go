@@ -17,8 +17,9 @@ import (
 
 // serveProc is a `mores serve` process started from the built binary.
 type serveProc struct {
-	cmd   *exec.Cmd
-	links map[string]string // rater → link
+	cmd    *exec.Cmd
+	links  map[string]string // rater → link
+	stderr *bytes.Buffer     // read it only after Wait
 }
 
 // startServe starts the binary and reads one link per rater from stdout.
@@ -29,13 +30,13 @@ func startServe(t *testing.T, bin string, raters int, args ...string) *serveProc
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	p := &serveProc{cmd: cmd, links: map[string]string{}}
+	p := &serveProc{cmd: cmd, links: map[string]string{}, stderr: stderr}
 	sc := bufio.NewScanner(out)
 	for len(p.links) < raters && sc.Scan() {
 		rater, link, ok := strings.Cut(sc.Text(), "\t")
@@ -185,6 +186,25 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	report := c.mustRun("report", dir)
 	if !strings.Contains(report, "Human agreement (2 raters)") || !strings.Contains(report, "alignment") {
 		t.Fatalf("report without the human agreement section:\n%s", report)
+	}
+}
+
+func TestServeWarnsOnANonLoopbackAddress(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	dir := filepath.Join(out, "w")
+	c.mustRun("run", "--out", out, "--run-id", "w")
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		addr string
+		warn bool
+	}{{"127.0.0.1:0", false}, {"0.0.0.0:0", true}} {
+		p := startServe(t, bin, 1, "serve", dir, "--addr", tc.addr)
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		if got := strings.Contains(p.stderr.String(), "warning: listening on"); got != tc.warn {
+			t.Errorf("--addr %s: warning %v, want %v; stderr:\n%s", tc.addr, got, tc.warn, p.stderr.String())
+		}
 	}
 }
 

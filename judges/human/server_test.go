@@ -537,3 +537,32 @@ func TestParseRaters(t *testing.T) {
 		t.Fatal("0 raters: no error")
 	}
 }
+
+// BenchmarkRate measures one rating over loopback HTTP: the request, the
+// SQLite transaction (synchronous=FULL) and the next item in the response.
+func BenchmarkRate(b *testing.B) {
+	dir := makeRun(b, runSpec{models: secretModels, samples: 100, epochs: 5}) // 1,000 items
+	ids := make([]string, 20)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("b-%02d", i)
+	}
+	ts := startServer(b, Options{Dir: dir, Raters: ids, Overlap: len(ids),
+		Limits: Limits{RaterRate: 1e9, RaterBurst: 1e9, IPRate: 1e9, IPBurst: 1e9}})
+	clients := make([]*client, len(ids))
+	states := make([]stateJSON, len(ids))
+	for i, id := range ids {
+		clients[i] = login(b, ts.base, ts.token(b, id))
+		states[i], _, _ = clients[i].state()
+	}
+	for i := 0; b.Loop(); i++ {
+		r := i % len(ids)
+		if states[r].Item == nil {
+			b.Fatal("out of items")
+		}
+		code, next, body := clients[r].post(map[string]any{"item": states[r].Item.ID, "alignment": 4, "engagement": 4}, nil)
+		if code != 200 {
+			b.Fatal(body)
+		}
+		states[r] = next
+	}
+}
