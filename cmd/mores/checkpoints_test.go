@@ -248,3 +248,17 @@ func truthfulQATruth(t *testing.T, path string, n int) map[string]bool {
 	}
 	return truth
 }
+
+// TestBadPromptFormatInConfig checks that an unknown prompt format in
+// mores.yaml exits 2 naming the file, line and key.
+func TestBadPromptFormatInConfig(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "mores.yaml")
+	text := strings.Replace(recipeConfig, "prompt_format: alpaca\n  socially", "prompt_format: vicuna\n  socially", 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := newCLI(t).run("run", "harmless", "--config", cfg, "--model", "hh-rlhf-sft", "--out", t.TempDir())
+	if code != 2 || !strings.Contains(stderr, cfg+":14") || !strings.Contains(stderr, "models.hh-rlhf-sft.prompt_format") || !strings.Contains(stderr, `unknown prompt format "vicuna"`) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
