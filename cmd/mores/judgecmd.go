@@ -266,6 +266,7 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	if err := bench.WriteManifest(dir, man); err != nil {
 		return err
 	}
+	writeArtifacts(e, dir)
 	if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
 		return err
 	}

@@ -127,10 +127,44 @@ func newMergeCmd(e *env) *cobra.Command {
 			if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
 				return err
 			}
+			writeArtifacts(e, out)
 			fmt.Fprintf(e.stdout, "%d trials from %d runs → %s\n", m.Counts.Trials, len(args), out)
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "the merged run directory")
 	return c
+}
+
+// writeArtifacts renders the shareable files of a run directory: report.html,
+// plots/ (PNG and SVG) and tables/ (the paper table in LaTeX and Markdown,
+// the summary as text and CSV). A failure is reported on stderr and does not
+// fail the run: the Parquet files are what matters.
+func writeArtifacts(e *env, dir string) {
+	rows, m, err := loadSummary(dir)
+	if err != nil {
+		e.warnf("report: %v", err)
+		return
+	}
+	write := func(path string, render func(io.Writer) error) {
+		w, done, err := e.output(path)
+		if err == nil {
+			err = render(w)
+			if cerr := done(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			e.warnf("writing %s: %v", path, err)
+		}
+	}
+	write(filepath.Join(dir, "report.html"), func(w io.Writer) error { return htmlreport.Write(w, dir, htmlreport.Options{}) })
+	if _, err := plot.WriteAll(dir, filepath.Join(dir, "plots"), plot.Options{}); err != nil {
+		e.warnf("writing plots: %v", err)
+	}
+	tables := filepath.Join(dir, "tables")
+	write(filepath.Join(tables, "paper.tex"), func(w io.Writer) error { return reports.WritePaperTable(w, rows, m, reports.FormatLaTeX) })
+	write(filepath.Join(tables, "paper.md"), func(w io.Writer) error { return reports.WritePaperTable(w, rows, m, reports.FormatMarkdown) })
+	write(filepath.Join(tables, "summary.txt"), func(w io.Writer) error { return reports.WriteSummaryTable(w, rows, reports.FormatText) })
+	write(filepath.Join(tables, "summary.csv"), func(w io.Writer) error { return reports.WriteSummaryTable(w, rows, reports.FormatCSV) })
 }

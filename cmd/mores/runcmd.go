@@ -40,6 +40,7 @@ type runOptions struct {
 	Shard        string   `json:"shard,omitempty"`
 	Attacks      []string `json:"attacks,omitempty"`
 	Dataset      string   `json:"dataset,omitempty"`
+	NoReport     bool     `json:"no_report,omitempty"`
 	Adapter      string   `json:"adapter,omitempty"`
 	NoCache      bool     `json:"no_cache,omitempty"`
 	MaxErrorRate float64  `json:"max_error_rate"`
@@ -82,6 +83,7 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 	f.BoolVar(&o.NoCache, "no-cache", false, "neither read nor write the response cache")
 	f.StringVar(&cacheDir, "cache-dir", "", "the response cache folder (default $MORES_CACHE_DIR, else the user cache folder)")
 	f.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.05, "the share of failed trials above which the run fails (exit 3)")
+	f.BoolVar(&o.NoReport, "no-report", false, "skip report.html, plots/ and tables/ (the Parquet files are always written)")
 	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done")
 	return c
 }
@@ -482,6 +484,9 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	}
 	if werr != nil {
 		return fmt.Errorf("writing results of %s: %w", dir, werr)
+	}
+	if !o.NoReport {
+		writeArtifacts(e, dir)
 	}
 	if len(rows) > 0 {
 		if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
