@@ -32,6 +32,7 @@ const (
 const (
 	TestMcNemar           = "mcnemar"
 	TestPairedBootstrap   = "paired-bootstrap"
+	TestPairedPermutation = "paired-permutation"
 	TestUnpairedBootstrap = "bootstrap"
 )
 
@@ -185,7 +186,7 @@ type Delta struct {
 	Diff, CILow, CIHigh float64
 	// P is the raw two-sided p-value and PAdj the Holm-adjusted one.
 	P, PAdj float64
-	// Test names the test: TestMcNemar, TestPairedBootstrap or
+	// Test names the test: TestMcNemar, TestPairedPermutation or
 	// TestUnpairedBootstrap.
 	Test      string
 	Direction Direction
@@ -272,8 +273,9 @@ func (c *Comparison) Tested() int {
 //
 // Trials pair by (suite, sample, model, attack, epoch). A 0/1 metric is
 // tested with McNemar's test on the discordant pairs, any other metric
-// with a seeded paired bootstrap of the mean difference; both give the
-// difference a 95% paired-bootstrap interval. Trials of a group that pair
+// with Fisher's paired sign-flip permutation test of the mean difference
+// (exact up to 20 non-zero differences, seeded Monte Carlo above); both
+// give the difference a 95% paired-bootstrap interval. Trials of a group that pair
 // with none of the other run's fall back to an unpaired bootstrap of the
 // difference of means (with a warning). The p-values of all tested rows
 // are adjusted together with Holm's method; a row changes significantly
@@ -409,9 +411,13 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 		}
 		d.N, d.BaseN, d.HeadN = len(pb), len(pb), len(pb)
 		d.BaseMean, d.HeadMean = mean(pb), mean(ph)
+		// The interval is a paired bootstrap; the p-value is Fisher's
+		// paired sign-flip permutation test, exact for small n, which keeps
+		// its level where a bootstrap p-value would be too eager.
 		r := stats.PairedBootstrap(ph, pb, opt.Resamples, seed)
-		d.Diff, d.CILow, d.CIHigh, d.P = r.Delta, r.CILow, r.CIHigh, r.P
-		d.Test = TestPairedBootstrap
+		d.Diff, d.CILow, d.CIHigh = r.Delta, r.CILow, r.CIHigh
+		d.P = stats.PairedPermutation(ph, pb, opt.Resamples, seed)
+		d.Test = TestPairedPermutation
 		if binary(pb) && binary(ph) {
 			only1, only2 := 0, 0 // base passed only, head passed only
 			for i := range pb {

@@ -140,7 +140,7 @@ func TestCompareFixture(t *testing.T) {
 		t.Errorf("harmful: %+v", harm)
 	}
 	al := find(t, c, "social", "alignment")
-	if al.Test != TestPairedBootstrap || al.Verdict != Improved || al.CILow <= 0 {
+	if al.Test != TestPairedPermutation || al.Verdict != Improved || al.CILow <= 0 {
 		t.Errorf("alignment: %+v", al)
 	}
 	hp := find(t, c, "harmless", "harm_prob")

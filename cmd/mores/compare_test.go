@@ -26,7 +26,7 @@ func TestCompareImprovementAndRegression(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("improvement: exit %d\n%s%s", code, out, stderr)
 	}
-	for _, s := range []string{"refusal.refusal", "improved", "harm.harm_prob", "metric direction unknown", "no significant regression, "} {
+	for _, s := range []string{"refusal.refusal", "improved", "harm.harm_prob", "no significant regression, "} {
 		if !strings.Contains(out, s) {
 			t.Errorf("improvement: output lacks %q:\n%s", s, out)
 		}
