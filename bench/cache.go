@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,50 +18,195 @@ import (
 )
 
 // Cache stores completions by a hash of the model's cache key and the
-// request, in SQLite, so that an identical rerun sends no request. Writes
-// are batched by one goroutine; reads run concurrently.
+// request, in SQLite, so that an identical rerun sends no request.
+//
+// Both directions are batched, because a query costs far more than the
+// row it finds: writes are gathered by one goroutine into multi-row
+// INSERTs, one transaction at a time; lookups made at the same moment by
+// concurrent trials are gathered by a few reader goroutines into one
+// SELECT … WHERE key IN (…) each. A lookup waits for no timer: a reader
+// takes whatever lookups are waiting when it is free.
 type Cache struct {
 	db     *sql.DB
-	get    *sql.Stmt
+	gets   [len(readBatchSizes)]*sql.Stmt
+	reads  chan *cacheRead
 	writes chan cacheWrite
 	done   chan struct{}
+	rdone  sync.WaitGroup
 	mu     sync.Mutex
 	err    error
 }
+
+// readBatchSizes are the sizes of the prepared lookup statements; a batch
+// is padded with empty keys (which match nothing) up to the next size.
+var readBatchSizes = [...]int{1, 4, 16, 64}
+
+// cacheReaders is the number of goroutines (and connections) serving
+// lookups.
+const cacheReaders = 2
+
+// cacheRead is one lookup waiting for a reader.
+type cacheRead struct {
+	key  string
+	val  []byte
+	ok   bool
+	done chan struct{}
+}
+
+var readPool = sync.Pool{New: func() any { return &cacheRead{done: make(chan struct{}, 1)} }}
 
 type cacheWrite struct {
 	key string
 	val []byte
 }
 
-// OpenCache opens (creating) the cache database in dir.
+// The cache's schema. Completions are appended to a rowid table, in the
+// order they arrive, and found through an index on the first 16 hex digits
+// of their key (64 bits of the SHA-256): an insert then changes the last
+// page of the table and one page of a small index, instead of a random page
+// of a table clustered by key, which made every insert rewrite a page of
+// the database once the cache outgrew SQLite's page cache.
+const cacheSchema = `
+CREATE TABLE IF NOT EXISTS completions_v2 (
+	id INTEGER PRIMARY KEY,
+	prefix TEXT NOT NULL,
+	key TEXT NOT NULL,
+	value BLOB NOT NULL,
+	created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS completions_v2_prefix ON completions_v2 (prefix);
+`
+
+// cachePrefix is the length of the indexed key prefix.
+const cachePrefix = 16
+
+// OpenCache opens (creating) the cache database in dir. A cache written by
+// an earlier version (table completions, clustered by key) is moved into
+// the current table once.
 func OpenCache(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "responses.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
+		"&_pragma=cache_size(-8192)&_pragma=wal_autocheckpoint(4096)")
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(4)
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS completions (key TEXT PRIMARY KEY, value BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID`); err != nil {
+	db.SetMaxOpenConns(cacheReaders + 2)
+	db.SetMaxIdleConns(cacheReaders + 2)
+	if _, err := db.Exec(cacheSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	get, err := db.Prepare(`SELECT value FROM completions WHERE key = ?`)
-	if err != nil {
-		db.Close()
-		return nil, err
+	migrateCache(db)
+	c := &Cache{db: db, reads: make(chan *cacheRead, 1024), writes: make(chan cacheWrite, 8192), done: make(chan struct{})}
+	for i, n := range readBatchSizes {
+		q := `SELECT key, value FROM completions_v2 WHERE prefix IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY id`
+		if c.gets[i], err = db.Prepare(q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("cache %s: %w", path, err)
+		}
 	}
-	c := &Cache{db: db, get: get, writes: make(chan cacheWrite, 4096), done: make(chan struct{})}
 	go c.writer()
+	for range cacheReaders {
+		c.rdone.Add(1)
+		go c.reader()
+	}
 	return c, nil
+}
+
+// migrateCache moves the rows of the first version's table into the
+// current one. Two processes opening an old cache at once may both try;
+// the second finds the old table gone and its transaction fails, which is
+// harmless, so errors are ignored (a cache that cannot be migrated only
+// misses).
+func migrateCache(db *sql.DB) {
+	var n int
+	if db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'completions'`).Scan(&n) != nil || n == 0 {
+		return
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT INTO completions_v2 (prefix, key, value, created)
+		SELECT substr(key, 1, ` + fmt.Sprint(cachePrefix) + `), key, value, created FROM completions ORDER BY created`); err != nil {
+		return
+	}
+	if _, err := tx.Exec(`DROP TABLE completions`); err != nil {
+		return
+	}
+	tx.Commit()
+}
+
+// reader serves lookups: it takes the first waiting lookup and up to 63
+// more that are waiting already, and answers them with one query.
+func (c *Cache) reader() {
+	defer c.rdone.Done()
+	most := readBatchSizes[len(readBatchSizes)-1]
+	batch := make([]*cacheRead, 0, most)
+	args := make([]any, most)
+	for r := range c.reads {
+		batch = append(batch[:0], r)
+	gather:
+		for len(batch) < most {
+			select {
+			case r, ok := <-c.reads:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		c.lookup(batch, args)
+		for _, r := range batch {
+			r.done <- struct{}{}
+		}
+	}
+}
+
+func keyPrefix(key string) string { return key[:min(len(key), cachePrefix)] }
+
+// lookup fills in the lookups of batch with one query. Rows come in the
+// order they were written, so the last one written for a key wins.
+func (c *Cache) lookup(batch []*cacheRead, args []any) {
+	si := 0
+	for readBatchSizes[si] < len(batch) {
+		si++
+	}
+	n := readBatchSizes[si]
+	for i := range n {
+		args[i] = ""
+		if i < len(batch) {
+			args[i] = keyPrefix(batch[i].key)
+		}
+	}
+	rows, err := c.gets[si].Query(args[:n]...)
+	if err != nil {
+		return // a failed lookup is a miss
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v []byte
+		if rows.Scan(&k, &v) != nil {
+			return
+		}
+		for _, r := range batch {
+			if r.key == k {
+				r.val, r.ok = v, true
+			}
+		}
+	}
 }
 
 func (c *Cache) writer() {
 	defer close(c.done)
-	batch := make([]cacheWrite, 0, 512)
+	batch := make([]cacheWrite, 0, 4096)
 	flush := func() {
 		if len(batch) == 0 {
 			return
@@ -91,24 +237,30 @@ func (c *Cache) writer() {
 	}
 }
 
+// insertRows is the number of rows of one multi-row INSERT.
+const insertRows = 64
+
+// insert appends a batch of completions in one transaction.
 func (c *Cache) insert(batch []cacheWrite) error {
 	tx, err := c.db.Begin()
 	if err != nil {
 		return err
 	}
-	st, err := tx.Prepare(`INSERT OR REPLACE INTO completions (key, value, created) VALUES (?, ?, ?)`)
-	if err != nil {
-		tx.Rollback()
-		return err
-	}
 	now := time.Now().Unix()
-	for _, w := range batch {
-		if _, err := st.Exec(w.key, w.val, now); err != nil {
+	args := make([]any, 0, 4*insertRows)
+	for len(batch) > 0 {
+		n := min(len(batch), insertRows)
+		args = args[:0]
+		for _, w := range batch[:n] {
+			args = append(args, keyPrefix(w.key), w.key, w.val, now)
+		}
+		q := `INSERT INTO completions_v2 (prefix, key, value, created) VALUES (?, ?, ?, ?)` + strings.Repeat(", (?, ?, ?, ?)", n-1)
+		if _, err := tx.Exec(q, args...); err != nil {
 			tx.Rollback()
 			return err
 		}
+		batch = batch[n:]
 	}
-	st.Close()
 	return tx.Commit()
 }
 
@@ -128,10 +280,26 @@ func (c *Cache) Key(modelKey string, req Request) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Get returns the cached completion for key.
+// Get returns the cached completion for key. It is a miss when ctx ends
+// first.
 func (c *Cache) Get(ctx context.Context, key string) (Completion, bool) {
-	var b []byte
-	if err := c.get.QueryRowContext(ctx, key).Scan(&b); err != nil {
+	r := readPool.Get().(*cacheRead)
+	r.key, r.val, r.ok = key, nil, false
+	select {
+	case c.reads <- r:
+	case <-ctx.Done():
+		readPool.Put(r)
+		return Completion{}, false
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return Completion{}, false // r is still the reader's; leave it to the collector
+	}
+	b, ok := r.val, r.ok
+	r.val = nil
+	readPool.Put(r)
+	if !ok {
 		return Completion{}, false
 	}
 	var comp Completion
@@ -151,11 +319,16 @@ func (c *Cache) Put(key string, comp Completion) {
 	c.writes <- cacheWrite{key, b}
 }
 
-// Close writes what is pending and closes the database.
+// Close writes what is pending and closes the database. No Get or Put may
+// be in progress or follow.
 func (c *Cache) Close() error {
 	close(c.writes)
+	close(c.reads)
 	<-c.done
-	c.get.Close()
+	c.rdone.Wait()
+	for _, st := range c.gets {
+		st.Close()
+	}
 	err := c.db.Close()
 	c.mu.Lock()
 	defer c.mu.Unlock()

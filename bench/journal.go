@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -43,10 +42,9 @@ func (e *Entry) Key() TrialKey {
 // loses at most the entries not yet flushed; a torn last line is cut off when
 // the journal is opened again.
 type Journal struct {
-	f   *os.File
-	w   *bufio.Writer
-	buf bytes.Buffer
-	enc *json.Encoder
+	f    *os.File
+	w    *bufio.Writer
+	line []byte
 }
 
 // OpenJournal opens path for appending, creating it if needed and cutting
@@ -69,10 +67,7 @@ func OpenJournal(path string) (*Journal, error) {
 		f.Close()
 		return nil, err
 	}
-	j := &Journal{f: f, w: bufio.NewWriterSize(f, 256<<10)}
-	j.enc = json.NewEncoder(&j.buf)
-	j.enc.SetEscapeHTML(false)
-	return j, nil
+	return &Journal{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
 }
 
 // completeLength returns the length of f up to and including its last
@@ -99,13 +94,15 @@ func completeLength(f *os.File) (int64, error) {
 	return 0, nil
 }
 
-// Append writes one entry to the buffer.
+// Append writes one entry to the buffer: one line holding the entry as
+// JSON, the bytes encoding/json would write (HTML characters unescaped).
 func (j *Journal) Append(e *Entry) error {
-	j.buf.Reset()
-	if err := j.enc.Encode(e); err != nil {
+	line, err := appendEntry(j.line[:0], e)
+	if err != nil {
 		return err
 	}
-	_, err := j.w.Write(j.buf.Bytes())
+	j.line = append(line, '\n')
+	_, err = j.w.Write(j.line)
 	return err
 }
 
@@ -133,6 +130,22 @@ func (j *Journal) Close() error {
 // the entry's byte offset. A missing journal has no entries. A torn last line
 // is ignored.
 func ScanJournal(path string, fn func(off int64, e *Entry) error) error {
+	d := newEntryDecoder()
+	line := 0
+	return scanLines(path, func(off int64, b []byte) error {
+		line++
+		var e Entry
+		if err := d.decode(b, &e); err != nil {
+			return &InputError{File: path, Line: line, Msg: "corrupt journal entry: " + err.Error()}
+		}
+		return fn(off, &e)
+	})
+}
+
+// scanLines calls fn with every complete line of the file at path (its
+// newline included) and its byte offset. The line is valid only during the
+// call. A missing file has no lines; a torn last line is ignored.
+func scanLines(path string, fn func(off int64, line []byte) error) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -143,12 +156,12 @@ func ScanJournal(path string, fn func(off int64, e *Entry) error) error {
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 1<<20)
 	var off int64
-	line := 0
+	var full []byte
 	for {
 		b, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A long line: gather it whole.
-			full := append([]byte(nil), b...)
+			full = append(full[:0], b...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				b, err = r.ReadSlice('\n')
 				full = append(full, b...)
@@ -161,12 +174,7 @@ func ScanJournal(path string, fn func(off int64, e *Entry) error) error {
 		if err != nil {
 			return err
 		}
-		line++
-		var e Entry
-		if jerr := json.Unmarshal(b, &e); jerr != nil {
-			return &InputError{File: path, Line: line, Msg: "corrupt journal entry: " + jerr.Error()}
-		}
-		if ferr := fn(off, &e); ferr != nil {
+		if ferr := fn(off, b); ferr != nil {
 			return ferr
 		}
 		off += int64(len(b))
@@ -183,7 +191,7 @@ func ReadEntryAt(f *os.File, off int64, buf *[]byte) (*Entry, error) {
 	}
 	*buf = b
 	var e Entry
-	if err := json.Unmarshal(b, &e); err != nil {
+	if err := newEntryDecoder().decode(b, &e); err != nil {
 		return nil, err
 	}
 	return &e, nil

@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"bufio"
-	"encoding/json"
+	"cmp"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,49 +17,67 @@ type ResultCounts struct {
 	Scores int64 `json:"scores"`
 }
 
+// journalRef locates one journal entry: its plan index, byte offset and
+// length, and for a trial the hash of its key.
 type journalRef struct {
 	index int64
-	seq   int64
 	off   int64
+	hash  uint64
+	n     uint32
+	trial bool
+	drop  bool
 }
+
+// resultsChunk is how many bytes of journal entries WriteResults reads at
+// once: the entries of a run of consecutive plan indexes, read in file
+// order with one read per contiguous stretch.
+const resultsChunk = 4 << 20
 
 // WriteResults turns the journal of a run directory into responses.parquet
 // and scores.parquet, one row per trial (the first journaled, should a trial
-// appear twice) in plan order, and one row per trial × judge × metric. It
-// streams: memory holds 24 bytes per journal entry, not the entries.
+// appear twice) in plan order, and one row per trial × judge × metric.
+//
+// It streams in two passes. The first reads the journal once and keeps 32
+// bytes per entry (plan index, offset, length, key hash), not the entries;
+// duplicates are found by sorting, not by a map. The second visits the
+// entries in plan order a chunk of a few megabytes at a time: the entries
+// of a chunk are read in file order, contiguous ones in one read, so a
+// journal written in nearly plan order (one run) or in a few long stretches
+// (merged shards, a resumed run) is read sequentially.
 func WriteResults(dir, runID string) (ResultCounts, error) {
 	var rc ResultCounts
 	jpath := filepath.Join(dir, JournalFile)
 	seed := maphash.MakeSeed()
-	seen := map[uint64]struct{}{}
 	var refs []journalRef
-	var seq int64
-	if err := ScanJournal(jpath, func(off int64, e *Entry) error {
-		seq++
-		if e.Kind == EntryTrial {
-			h := keyHash(seed, e.Key())
-			if _, dup := seen[h]; dup {
-				return nil
+	d := newEntryDecoder()
+	lineNo := 0
+	if err := scanLines(jpath, func(off int64, line []byte) error {
+		lineNo++
+		r, ok := parseRef(line, seed)
+		if !ok {
+			// Off the fast path: decode it whole (encoding/json says what
+			// is wrong, if anything).
+			var e Entry
+			if err := d.decode(line, &e); err != nil {
+				return &InputError{File: jpath, Line: lineNo, Msg: "corrupt journal entry: " + err.Error()}
 			}
-			seen[h] = struct{}{}
+			r = journalRef{index: e.Index, n: uint32(len(line)), trial: e.Kind == EntryTrial}
+			if r.trial {
+				r.hash = keyHash(seed, e.Key())
+			}
 		}
-		refs = append(refs, journalRef{index: e.Index, seq: seq, off: off})
+		r.off = off
+		refs = append(refs, r)
 		return nil
 	}); err != nil {
 		return rc, err
 	}
-	seen = nil
+	refs = dropDuplicateTrials(refs)
 	slices.SortFunc(refs, func(a, b journalRef) int {
-		if a.index != b.index {
-			if a.index < b.index {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(a.index, b.index); c != 0 {
+			return c
 		}
-		if a.seq < b.seq {
-			return -1
-		}
-		return 1
+		return cmp.Compare(a.off, b.off)
 	})
 
 	f, err := os.Open(jpath)
@@ -82,58 +98,59 @@ func WriteResults(dir, runID string) (ResultCounts, error) {
 	}
 	defer scores.Abort()
 
-	br := bufio.NewReaderSize(nil, 64<<10)
-	for _, r := range refs {
-		br.Reset(io.NewSectionReader(f, r.off, 1<<40))
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			full := append([]byte(nil), line...)
-			for err == bufio.ErrBufferFull {
-				line, err = br.ReadSlice('\n')
-				full = append(full, line...)
-			}
-			line = full
+	var buf []byte
+	var order []int
+	pos := make([]int, 0, 1024)
+	for start := 0; start < len(refs); {
+		// A chunk: consecutive refs in plan order, up to resultsChunk bytes.
+		end, size := start, 0
+		for end < len(refs) && (end == start || size+int(refs[end].n) <= resultsChunk) {
+			size += int(refs[end].n)
+			end++
 		}
-		if err != nil {
-			return rc, fmt.Errorf("%s: reading entry at %d: %w", jpath, r.off, err)
+		chunk := refs[start:end]
+		start = end
+		if cap(buf) < size {
+			buf = make([]byte, size)
 		}
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil {
-			return rc, fmt.Errorf("%s: entry at %d: %w", jpath, r.off, err)
+		buf = buf[:size]
+		order = order[:0]
+		for i := range chunk {
+			order = append(order, i)
 		}
-		if e.Kind == EntryTrial {
-			row := ResponseRow{RunID: runID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack,
-				Epoch: int32(e.Epoch), Prompt: e.Prompt, System: e.System, Error: StrPtr(e.Error)}
-			if c := e.Result; c != nil {
-				row.Response = c.Text
-				row.FinishReason = c.FinishReason
-				row.PromptTokens = c.PromptTokens
-				row.CompletionTokens = c.CompletionTokens
-				row.LatencyMS = float64(c.Latency.Microseconds()) / 1000
-				row.Attempts = int32(c.Attempts)
-				row.Cached = c.Cached
-				if c.Cached {
-					rc.Cached++
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(chunk[a].off, chunk[b].off) })
+		pos = slices.Grow(pos[:0], len(chunk))[:len(chunk)]
+		// Read in file order, one ReadAt per contiguous stretch.
+		at, runStart, runOff := 0, 0, int64(-1)
+		flush := func(upto int) error {
+			if upto > runStart {
+				if _, err := f.ReadAt(buf[runStart:upto], runOff); err != nil {
+					return fmt.Errorf("%s: reading entries at %d: %w", jpath, runOff, err)
 				}
 			}
-			if e.Error != "" {
-				rc.Errors++
-			}
-			rc.Trials++
-			if err := resp.Write(row); err != nil {
-				return rc, err
-			}
+			return nil
 		}
-		for _, s := range e.Scores {
-			row := ScoreRow{RunID: runID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack,
-				Epoch: int32(e.Epoch), Judge: s.Judge, Metric: s.Metric, Label: s.Label, Explanation: s.Explanation,
-				Error: StrPtr(s.Error), Rater: s.Rater, JudgeVersion: s.Version}
-			if s.Error == "" {
-				v := s.Value
-				row.Value = &v
+		for _, i := range order {
+			r := &chunk[i]
+			if runOff < 0 || r.off != runOff+int64(at-runStart) {
+				if err := flush(at); err != nil {
+					return rc, err
+				}
+				runStart, runOff = at, r.off
 			}
-			rc.Scores++
-			if err := scores.Write(row); err != nil {
+			pos[i] = at
+			at += int(r.n)
+		}
+		if err := flush(at); err != nil {
+			return rc, err
+		}
+		for i := range chunk {
+			line := buf[pos[i] : pos[i]+int(chunk[i].n)]
+			var e Entry
+			if err := d.decode(line, &e); err != nil {
+				return rc, fmt.Errorf("%s: entry at %d: %w", jpath, chunk[i].off, err)
+			}
+			if err := writeRows(&e, runID, resp, scores, &rc); err != nil {
 				return rc, err
 			}
 		}
@@ -145,4 +162,70 @@ func WriteResults(dir, runID string) (ResultCounts, error) {
 		return rc, err
 	}
 	return rc, nil
+}
+
+// dropDuplicateTrials removes every trial entry but the first of its key.
+// It sorts refs by key hash and offset to find them, so refs come back in
+// another order.
+func dropDuplicateTrials(refs []journalRef) []journalRef {
+	slices.SortFunc(refs, func(a, b journalRef) int {
+		if a.trial != b.trial {
+			if a.trial {
+				return 1
+			}
+			return -1
+		}
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.off, b.off)
+	})
+	for i := 1; i < len(refs); i++ {
+		if refs[i].trial && refs[i-1].trial && refs[i].hash == refs[i-1].hash {
+			refs[i].drop = true
+		}
+	}
+	return slices.DeleteFunc(refs, func(r journalRef) bool { return r.drop })
+}
+
+// writeRows writes the rows of one journal entry.
+func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], scores *ParquetWriter[ScoreRow], rc *ResultCounts) error {
+	if e.Kind == EntryTrial {
+		row := ResponseRow{RunID: runID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack,
+			Epoch: int32(e.Epoch), Prompt: e.Prompt, System: e.System, Error: StrPtr(e.Error)}
+		if c := e.Result; c != nil {
+			row.Response = c.Text
+			row.FinishReason = c.FinishReason
+			row.PromptTokens = c.PromptTokens
+			row.CompletionTokens = c.CompletionTokens
+			row.LatencyMS = float64(c.Latency.Microseconds()) / 1000
+			row.Attempts = int32(c.Attempts)
+			row.Cached = c.Cached
+			if c.Cached {
+				rc.Cached++
+			}
+		}
+		if e.Error != "" {
+			rc.Errors++
+		}
+		rc.Trials++
+		if err := resp.Write(row); err != nil {
+			return err
+		}
+	}
+	for i := range e.Scores {
+		s := &e.Scores[i]
+		row := ScoreRow{RunID: runID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack,
+			Epoch: int32(e.Epoch), Judge: s.Judge, Metric: s.Metric, Label: s.Label, Explanation: s.Explanation,
+			Error: StrPtr(s.Error), Rater: s.Rater, JudgeVersion: s.Version}
+		if s.Error == "" {
+			v := s.Value
+			row.Value = &v
+		}
+		rc.Scores++
+		if err := scores.Write(row); err != nil {
+			return err
+		}
+	}
+	return nil
 }

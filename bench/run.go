@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,10 +95,45 @@ type preparedSample struct {
 	err    error
 }
 
+// prepare transforms a sample by an attack and renders its request.
+func prepare(spec *RunSpec, ps *preparedSample, a Transform) {
+	ts, err := a.Transform(*ps.sample)
+	if err != nil {
+		ps.err = fmt.Errorf("attack %s: %w", a.Name(), err)
+		return
+	}
+	ps.req, ps.err = spec.Suites[ps.suite].Render(ts)
+	if ps.err == nil {
+		ps.req.Sample = &ts
+		ps.req.SampleID = ps.sample.ID
+		ps.req.Seed = spec.Seed
+	}
+}
+
+// attacksOf returns the attacks of a suite; none means the identity.
+func attacksOf(sp *SuitePlan) []Transform {
+	if len(sp.Attacks) == 0 {
+		return []Transform{identity{}}
+	}
+	return sp.Attacks
+}
+
+// flushEvery is how long finished trials may wait in the journal's buffer
+// while more keep coming; when none is waiting the journal is flushed at
+// once. Flushing after every entry would cost a system call per trial at
+// tens of thousands of trials a second; a SIGKILL loses at most this much
+// work, which a resume does again.
+const flushEvery = 20 * time.Millisecond
+
 // Run executes the plan, appending each finished trial to the journal in
 // spec.Dir. Trials already in the journal are skipped (resume). It returns
 // when every trial is done, the context is cancelled, or a model is
 // unreachable; finished trials are always kept.
+//
+// Memory does not grow with the number of trials: each sample × attack is
+// transformed and rendered when its trials are produced, not before, and
+// the journal is written as trials finish. A resumed run holds 8 bytes per
+// journaled trial (the hashes of their keys).
 func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	var st Stats
 	if spec.Epochs < 1 {
@@ -117,16 +153,24 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	}
 	jpath := filepath.Join(spec.Dir, JournalFile)
 
-	// What is done already.
+	// What is done already: the sorted hashes of journaled trial keys.
 	seed := maphash.MakeSeed()
-	done := make(map[uint64]struct{})
+	var done []uint64
 	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
 		if e.Kind == EntryTrial {
-			done[keyHash(seed, e.Key())] = struct{}{}
+			done = append(done, keyHash(seed, e.Key()))
 		}
 		return nil
 	}); err != nil {
 		return st, err
+	}
+	slices.Sort(done)
+	isDone := func(k TrialKey) bool {
+		if len(done) == 0 {
+			return false
+		}
+		_, found := slices.BinarySearch(done, keyHash(seed, k))
+		return found
 	}
 
 	j, err := OpenJournal(jpath)
@@ -135,44 +179,20 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	}
 	defer j.Close()
 
-	// Prepare the samples × attacks of each suite once.
-	var prepared []preparedSample
+	// Count the samples × attacks in the shard; they are prepared later, as
+	// the producer reaches them.
+	var pairs int64
 	k := 0
-	var base int64
 	for si := range spec.Suites {
-		sp := &spec.Suites[si]
-		attacks := sp.Attacks
-		if len(attacks) == 0 {
-			attacks = []Transform{identity{}}
-		}
-		for i := range sp.Samples {
-			inShard := spec.Shard.Contains(k)
+		na := int64(len(attacksOf(&spec.Suites[si])))
+		for range spec.Suites[si].Samples {
+			if spec.Shard.Contains(k) {
+				pairs += na
+			}
 			k++
-			if !inShard {
-				base += int64(len(attacks))
-				continue
-			}
-			s := &sp.Samples[i]
-			for _, a := range attacks {
-				ps := preparedSample{base: base, suite: si, sample: s, attack: a.Name()}
-				base++
-				ts, terr := a.Transform(*s)
-				if terr != nil {
-					ps.err = fmt.Errorf("attack %s: %w", a.Name(), terr)
-				} else {
-					ps.req, ps.err = sp.Render(ts)
-					if ps.err == nil {
-						tsCopy := ts
-						ps.req.Sample = &tsCopy
-						ps.req.SampleID = s.ID
-						ps.req.Seed = spec.Seed
-					}
-				}
-				prepared = append(prepared, ps)
-			}
 		}
 	}
-	total := int64(len(prepared)) * int64(len(spec.Models)) * int64(spec.Epochs)
+	total := pairs * int64(len(spec.Models)) * int64(spec.Epochs)
 	st.Planned = total
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -186,35 +206,56 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	go func() {
 		defer close(trials)
 		nm, ne := int64(len(spec.Models)), int64(spec.Epochs)
-		for pi := range prepared {
-			ps := &prepared[pi]
-			for mi, m := range spec.Models {
-				for e := 1; e <= spec.Epochs; e++ {
-					idx := (ps.base*nm+int64(mi))*ne + int64(e-1)
-					t := Trial{Index: idx, RunID: spec.RunID, Suite: spec.Suites[ps.suite].Name, SampleID: ps.sample.ID,
-						Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
-					if _, ok := done[keyHash(seed, t.Key())]; ok {
-						atomic.AddInt64(&skipped, 1)
-						continue
-					}
-					t.Request.Epoch = e
-					select {
-					case trials <- work{t, ps.err}:
-					case <-ctx.Done():
-						return
+		k := 0
+		var base int64
+		for si := range spec.Suites {
+			sp := &spec.Suites[si]
+			attacks := attacksOf(sp)
+			for i := range sp.Samples {
+				inShard := spec.Shard.Contains(k)
+				k++
+				if !inShard {
+					base += int64(len(attacks))
+					continue
+				}
+				for _, a := range attacks {
+					ps := preparedSample{base: base, suite: si, sample: &sp.Samples[i], attack: a.Name()}
+					base++
+					prepared := false
+					for mi, m := range spec.Models {
+						for e := 1; e <= spec.Epochs; e++ {
+							idx := (ps.base*nm+int64(mi))*ne + int64(e-1)
+							key := TrialKey{Suite: sp.Name, SampleID: ps.sample.ID, Model: m.Name, Attack: ps.attack, Epoch: e}
+							if isDone(key) {
+								atomic.AddInt64(&skipped, 1)
+								continue
+							}
+							if !prepared {
+								prepare(&spec, &ps, a)
+								prepared = true
+							}
+							t := Trial{Index: idx, RunID: spec.RunID, Suite: sp.Name, SampleID: ps.sample.ID,
+								Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
+							t.Request.Epoch = e
+							select {
+							case trials <- work{t: t, err: ps.err, suite: si, model: mi}:
+							case <-ctx.Done():
+								return
+							}
+						}
 					}
 				}
 			}
 		}
 	}()
 
-	models := make(map[string]*modelState, len(spec.Models))
-	for _, m := range spec.Models {
+	models := make([]*modelState, len(spec.Models))
+	for i, m := range spec.Models {
 		mm := m.Model
 		if spec.Cache != nil {
 			mm = WithCache(mm, spec.Cache)
 		}
-		models[m.Name] = &modelState{m: mm}
+		models[i] = &modelState{m: mm}
 	}
 
 	// Workers.
@@ -228,11 +269,11 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 					continue // drain
 				}
 				t := wk.t
-				e := runTrial(ctx, &spec, models[t.Model], t, wk.err)
+				ms := models[wk.model]
+				e := runTrial(ctx, spec.Suites[wk.suite].Judges, ms, t, wk.err)
 				if e == nil {
 					continue // cancelled mid-trial: not recorded
 				}
-				ms := models[t.Model]
 				if e.Error != "" {
 					if n := ms.fail.Add(1); n >= int64(spec.UnreachableAfter) && !ms.ok.Load() {
 						cancel(fmt.Errorf("%w: %s failed %d requests in a row and answered none; last error: %s", ErrUnreachable, t.Model, n, e.Error))
@@ -254,30 +295,54 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		close(entries)
 	}()
 
-	// Writer: the only goroutine that touches the journal.
+	// Writer: the only goroutine that touches the journal. It flushes when
+	// no entry is waiting, at most every flushEvery while entries keep
+	// coming, and after flushEvery of quiet.
 	var werr error
-	for e := range entries {
+	var lastFlush time.Time
+	pending := false
+	flush := func() {
 		if werr == nil {
-			werr = j.Append(e)
-		}
-		st.Done++
-		if e.Error != "" {
-			st.Errors++
-		}
-		if e.Result != nil && e.Result.Cached {
-			st.Cached++
-		}
-		if len(entries) == 0 && werr == nil {
 			werr = j.Flush()
 		}
-		if spec.Progress != nil {
-			spec.Progress(st.Done+atomic.LoadInt64(&skipped), total)
+		lastFlush = time.Now()
+		pending = false
+	}
+	timer := time.NewTimer(flushEvery)
+	defer timer.Stop()
+	for open := true; open; {
+		select {
+		case e, ok := <-entries:
+			if !ok {
+				open = false
+				break
+			}
+			if werr == nil {
+				werr = j.Append(e)
+			}
+			pending = true
+			st.Done++
+			if e.Error != "" {
+				st.Errors++
+			}
+			if e.Result != nil && e.Result.Cached {
+				st.Cached++
+			}
+			if len(entries) == 0 && time.Since(lastFlush) >= flushEvery {
+				flush()
+			}
+			if spec.Progress != nil {
+				spec.Progress(st.Done+atomic.LoadInt64(&skipped), total)
+			}
+		case <-timer.C:
+			if pending {
+				flush()
+			}
+			timer.Reset(flushEvery)
 		}
 	}
 	st.Skipped = atomic.LoadInt64(&skipped)
-	if werr == nil {
-		werr = j.Flush()
-	}
+	flush()
 	if werr != nil {
 		return st, fmt.Errorf("journal: %w", werr)
 	}
@@ -295,8 +360,10 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 }
 
 type work struct {
-	t   Trial
-	err error
+	t     Trial
+	err   error
+	suite int // index in RunSpec.Suites
+	model int // index in RunSpec.Models
 }
 
 type modelState struct {
@@ -326,7 +393,7 @@ func keyHash(seed maphash.Seed, k TrialKey) uint64 {
 
 // runTrial generates and judges one trial. It returns nil when the context
 // was cancelled before the trial finished.
-func runTrial(ctx context.Context, spec *RunSpec, ms *modelState, t Trial, prepErr error) *Entry {
+func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prepErr error) *Entry {
 	e := &Entry{Kind: EntryTrial, Index: t.Index, Suite: t.Suite, SampleID: t.SampleID, Model: t.Model,
 		Attack: t.Attack, Epoch: t.Epoch, Prompt: t.Request.Prompt(), System: t.Request.System}
 	if len(t.Request.Messages) > 1 {
@@ -349,7 +416,7 @@ func runTrial(ctx context.Context, spec *RunSpec, ms *modelState, t Trial, prepE
 		c.Latency = time.Since(start)
 	}
 	e.Result = &c
-	e.Scores = JudgeAll(ctx, spec.Suites[suiteIndex(spec, t.Suite)].Judges, t, c)
+	e.Scores = JudgeAll(ctx, judges, t, c)
 	if ctx.Err() != nil && len(e.Scores) == 0 {
 		return nil
 	}

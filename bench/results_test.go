@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// referenceResults is the obvious implementation of WriteResults, holding
+// the whole journal in memory: decode every line with encoding/json, keep
+// the first entry of each trial key, sort by plan index (stable, so in
+// journal order within an index).
+func referenceResults(t *testing.T, path string) ([]string, []string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	seen := map[TrialKey]bool{}
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if !strings.HasSuffix(line, "\n") {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Kind == EntryTrial {
+			if seen[e.Key()] {
+				continue
+			}
+			seen[e.Key()] = true
+		}
+		entries = append(entries, e)
+	}
+	slices.SortStableFunc(entries, func(a, b Entry) int { return int(a.Index - b.Index) })
+	var resp, scores []string
+	for _, e := range entries {
+		if e.Kind == EntryTrial {
+			text := ""
+			if e.Result != nil {
+				text = e.Result.Text
+			}
+			resp = append(resp, fmt.Sprint(e.SampleID, "|", e.Model, "|", e.Epoch, "|", len(e.Prompt), "|", text, "|", e.Error))
+		}
+		for _, s := range e.Scores {
+			scores = append(scores, fmt.Sprint(e.SampleID, "|", e.Model, "|", e.Epoch, "|", s.Judge, "|", s.Metric, "|", s.Value, "|", s.Error))
+		}
+	}
+	return resp, scores
+}
+
+func TestWriteResultsMatchesTheInMemoryReference(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, JournalFile)
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	entry := func(i int) *Entry {
+		e := &Entry{Kind: EntryTrial, Index: int64(i), Suite: "s", SampleID: fmt.Sprintf("x%04d", i/4), Model: []string{"a", "b"}[i%2],
+			Attack: "none", Epoch: 1 + (i/2)%2, Prompt: "p\"\n" + strings.Repeat("w", rng.IntN(3000)),
+			Result: &Completion{Text: fmt.Sprint("answer ", i), Attempts: 1},
+			Scores: []Score{{Judge: "refusal", Metric: "refusal", Value: float64(i % 2)}}}
+		if i%97 == 0 {
+			e.Result, e.Error, e.Scores = nil, "transient: boom", nil
+		}
+		return e
+	}
+	// Three shards' journals concatenated (as mores merge writes them),
+	// each written nearly in plan order by concurrent workers.
+	const n = 6000
+	for shard := 0; shard < 3; shard++ {
+		var idx []int
+		for i := shard; i < n; i += 3 {
+			idx = append(idx, i)
+		}
+		for k := range idx {
+			if w := k + rng.IntN(8); w < len(idx) {
+				idx[k], idx[w] = idx[w], idx[k]
+			}
+		}
+		for _, i := range idx {
+			if err := j.Append(entry(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A resumed run journaling some trials again, pair-judge scores added
+	// later, and one entry larger than a read chunk.
+	for i := 0; i < n; i += 50 {
+		e := entry(i)
+		e.Result = &Completion{Text: "a second answer that must not be kept"}
+		j.Append(e)
+		j.Append(&Entry{Kind: EntryScores, Index: int64(i), Suite: "s", SampleID: e.SampleID, Model: e.Model, Attack: "none",
+			Epoch: e.Epoch, Scores: []Score{{Judge: "pairwise:vs=b", Metric: "win", Value: 0.5}}})
+	}
+	big := entry(n)
+	big.Prompt = strings.Repeat("long prompt ", resultsChunk/6)
+	j.Append(big)
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	rc, err := WriteResults(dir, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantResp, wantScores := referenceResults(t, path)
+	var gotResp, gotScores []string
+	if err := ReadParquet(filepath.Join(dir, ResponsesFile), func(r ResponseRow) error {
+		gotResp = append(gotResp, fmt.Sprint(r.SampleID, "|", r.Model, "|", r.Epoch, "|", len(r.Prompt), "|", r.Response, "|", Deref(r.Error)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReadParquet(filepath.Join(dir, ScoresFile), func(r ScoreRow) error {
+		v := 0.0
+		if r.Value != nil {
+			v = *r.Value
+		}
+		gotScores = append(gotScores, fmt.Sprint(r.SampleID, "|", r.Model, "|", r.Epoch, "|", r.Judge, "|", r.Metric, "|", v, "|", Deref(r.Error)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if int(rc.Trials) != n+1 || len(gotResp) != n+1 || int(rc.Scores) != len(wantScores) {
+		t.Fatalf("counts %+v, %d response rows; want %d trials and %d scores", rc, len(gotResp), n+1, len(wantScores))
+	}
+	if !slices.Equal(gotResp, wantResp) {
+		for i := range gotResp {
+			if gotResp[i] != wantResp[i] {
+				t.Fatalf("response row %d: %.80s, want %.80s", i, gotResp[i], wantResp[i])
+			}
+		}
+	}
+	if !slices.Equal(gotScores, wantScores) {
+		for i := range gotScores {
+			if gotScores[i] != wantScores[i] {
+				t.Fatalf("score row %d: %s, want %s", i, gotScores[i], wantScores[i])
+			}
+		}
+	}
+}
+
+func TestWriteResultsNamesTheLineOfACorruptEntry(t *testing.T) {
+	dir := t.TempDir()
+	j, _ := OpenJournal(filepath.Join(dir, JournalFile))
+	j.Append(&Entry{Kind: EntryTrial, Index: 0, SampleID: "a"})
+	j.Close()
+	f, _ := os.OpenFile(filepath.Join(dir, JournalFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"k":"trial","i":"one"}` + "\n")
+	f.Close()
+	_, err := WriteResults(dir, "r")
+	ie, ok := err.(*InputError)
+	if !ok || ie.Line != 2 || !strings.Contains(ie.Msg, "corrupt journal entry") {
+		t.Fatalf("error %v; want an InputError at line 2", err)
+	}
+}
