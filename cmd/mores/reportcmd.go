@@ -94,6 +94,9 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 		if err := reports.WriteSummaryTable(w, rows, format); err != nil {
 			return err
 		}
+		if err := reports.WritePanelAgreementSection(w, dir); err != nil {
+			return err
+		}
 		return reports.WriteHumanAgreementSection(w, dir)
 	case reports.FormatMarkdown, reports.FormatLaTeX:
 		return reports.WritePaperTable(w, rows, m, format)
