@@ -1,8 +1,26 @@
-// Package reports turns a run directory into results worth sharing.
+// Package reports turns run directories into results worth sharing.
 //
-// Summaries read scores.parquet as a stream, group the values by suite ×
-// model × attack × judge × metric and compute, with bench/stats, the mean,
-// its standard error and a 95% confidence interval (Wilson for 0/1 metrics,
-// a seeded percentile bootstrap otherwise), written to summary.parquet.
-// Tables render a summary as text (go-pretty), Markdown, CSV or JSON.
+// The path from a run to a report:
+//
+//   - Summaries (summary.go) read scores.parquet as a stream, group values by
+//     suite × model × attack × judge × metric and compute, with bench/stats,
+//     the mean, its standard error and a 95% confidence interval (Wilson for
+//     0/1 metrics, a seeded percentile bootstrap otherwise), written to
+//     summary.parquet.
+//   - Tables (table.go, papertable.go) render a summary as text (go-pretty),
+//     CSV and JSON, and as paper tables in Markdown and booktabs LaTeX:
+//     models as rows, suite/metric as columns, mean ± CI, the best of each
+//     column in bold when the suite says which direction is better.
+//   - Plots live in reports/plot and the self-contained HTML report in
+//     reports/html.
+//   - Compare (compare.go, thresholds.go) pairs the trials of two runs and
+//     tests each metric (McNemar for 0/1 metrics, Fisher's paired
+//     permutation test otherwise, Holm's correction across metrics), and
+//     gates absolute levels with a threshold file; it renders as text,
+//     Markdown for pull requests and JUnit.
+//   - Agreement (agreement.go, panelagreement.go, humanagreement.go):
+//     inter-rater agreement of a ratings table, of a panel's members, and of
+//     human raters with each other and with every automatic judge.
+//   - Imported judgments (importjudgments.go) turn pairwise judgments made
+//     elsewhere (AlpacaEval annotations) into a run directory.
 package reports
