@@ -20,8 +20,15 @@ setup:
 demo:
 	$(GO) run ./cmd/mores run
 
+# The performance harness (bench/perf): mores run against a minimal client
+# and the ideal at 50 ms latency, a cached rerun of 100k trials, peak RSS at
+# 10k/100k/1M trials, Parquet write rate, mores report on 1M trials. Prints a
+# table and JSON, writes bin/bench.json. BENCH_QUICK=1 for small sizes;
+# BENCH_FLAGS="-only zero,latency" for some measures.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./bench/... ./judges/... ./reports/...
+	$(GO) build -o $(BIN) ./cmd/mores
+	$(GO) build -o bin/perf ./bench/perf
+	bin/perf -mores $(BIN) -json bin/bench.json $(BENCH_FLAGS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

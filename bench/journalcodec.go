@@ -213,18 +213,60 @@ func appendString(b []byte, s string) []byte {
 }
 
 // entryDecoder decodes journal lines. It interns the short strings that
-// repeat from line to line (suite, model, attack, judge, metric, label …)
-// so that a scan does not allocate them again for every entry. It is not
-// safe for concurrent use.
+// repeat from line to line (suite, model, attack, judge, metric, label …):
+// each such field has a slot holding the last two values it took, so a
+// scan allocates them only when they change. It is not safe for concurrent
+// use.
 type entryDecoder struct {
-	intern map[string]string
+	slots [slotScores + slotsPerScore*maxScoreSlots][2]string
 }
 
-// maxInterned bounds the intern table; it is emptied when full.
-const maxInterned = 4096
+// Intern slots: one per repeating field; scores beyond the eighth share the
+// eighth's slots.
+const (
+	slotNone = iota - 1
+	slotKind
+	slotSuite
+	slotModel
+	slotAttack
+	slotSystem
+	slotRole
+	slotFinish
+	slotScores // then slotsPerScore for each score
+)
 
-func newEntryDecoder() *entryDecoder {
-	return &entryDecoder{intern: make(map[string]string, 64)}
+// Offsets of a score's fields within its slots.
+const (
+	slotJudge = iota
+	slotMetric
+	slotLabel
+	slotExplanation
+	slotRater
+	slotVersion
+	slotsPerScore
+)
+
+const maxScoreSlots = 8
+
+func scoreSlot(i, field int) int { return slotScores + slotsPerScore*min(i, maxScoreSlots-1) + field }
+
+// maxInterned is the longest string interned.
+const maxInterned = 64
+
+func newEntryDecoder() *entryDecoder { return &entryDecoder{} }
+
+// intern returns b as a string, reusing the slot's recent values.
+func (d *entryDecoder) intern(slot int, b []byte) string {
+	sl := &d.slots[slot]
+	switch string(b) {
+	case sl[0]:
+		return sl[0]
+	case sl[1]:
+		return sl[1]
+	}
+	v := string(b)
+	sl[1], sl[0] = sl[0], v
+	return v
 }
 
 // decode decodes one line (with or without its newline) into e, which
@@ -272,6 +314,28 @@ func (p *parser) next(c byte) bool {
 	return false
 }
 
+// Byte classes inside a JSON string.
+const (
+	plainByte    = iota // printable ASCII other than " and \
+	quoteByte           // "
+	escapeByte          // \ or a control character
+	nonASCIIByte        // the start or continuation of a multi-byte character
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == '"':
+			t[c] = quoteByte
+		case c == '\\' || c < 0x20:
+			t[c] = escapeByte
+		case c >= utf8.RuneSelf:
+			t[c] = nonASCIIByte
+		}
+	}
+	return t
+}()
+
 // rawString returns the bytes between the quotes of a string with no
 // escape, no control character and valid UTF-8.
 func (p *parser) rawString() ([]byte, bool) {
@@ -282,39 +346,32 @@ func (p *parser) rawString() ([]byte, bool) {
 	start := p.i + 1
 	ascii := true
 	for j := start; j < len(p.b); j++ {
-		c := p.b[j]
-		switch {
-		case c == '"':
+		switch byteClass[p.b[j]] {
+		case plainByte:
+		case quoteByte:
 			s := p.b[start:j]
 			if !ascii && !utf8.Valid(s) {
 				return nil, false
 			}
 			p.i = j + 1
 			return s, true
-		case c == '\\' || c < 0x20:
+		case escapeByte:
 			return nil, false
-		case c >= utf8.RuneSelf:
+		default:
 			ascii = false
 		}
 	}
 	return nil, false
 }
 
-// str decodes a string value; escapes are decoded by encoding/json.
-func (p *parser) str(intern bool) (string, bool) {
+// str decodes a string value, interned in slot unless slot is slotNone;
+// escapes are decoded by encoding/json.
+func (p *parser) str(slot int) (string, bool) {
 	p.ws()
 	save := p.i
 	if s, ok := p.rawString(); ok {
-		if intern && len(s) <= 64 {
-			if v, ok := p.d.intern[string(s)]; ok {
-				return v, true
-			}
-			if len(p.d.intern) >= maxInterned {
-				clear(p.d.intern)
-			}
-			v := string(s)
-			p.d.intern[v] = v
-			return v, true
+		if slot != slotNone && len(s) <= maxInterned {
+			return p.d.intern(slot, s), true
 		}
 		return string(s), true
 	}
@@ -474,23 +531,23 @@ func (p *parser) entry(e *Entry) bool {
 		switch string(k) {
 		case "k":
 			ok = first(&seen, 1<<0)
-			e.Kind, ok = p.strIf(ok, true)
+			e.Kind, ok = p.strIf(ok, slotKind)
 		case "i":
 			if first(&seen, 1<<1) {
 				e.Index, ok = p.int(64)
 			}
 		case "suite":
 			ok = first(&seen, 1<<2)
-			e.Suite, ok = p.strIf(ok, true)
+			e.Suite, ok = p.strIf(ok, slotSuite)
 		case "sample_id":
 			ok = first(&seen, 1<<3)
-			e.SampleID, ok = p.strIf(ok, false)
+			e.SampleID, ok = p.strIf(ok, slotNone)
 		case "model":
 			ok = first(&seen, 1<<4)
-			e.Model, ok = p.strIf(ok, true)
+			e.Model, ok = p.strIf(ok, slotModel)
 		case "attack":
 			ok = first(&seen, 1<<5)
-			e.Attack, ok = p.strIf(ok, true)
+			e.Attack, ok = p.strIf(ok, slotAttack)
 		case "epoch":
 			if first(&seen, 1<<6) {
 				var v int64
@@ -499,10 +556,10 @@ func (p *parser) entry(e *Entry) bool {
 			}
 		case "prompt":
 			ok = first(&seen, 1<<7)
-			e.Prompt, ok = p.strIf(ok, false)
+			e.Prompt, ok = p.strIf(ok, slotNone)
 		case "system":
 			ok = first(&seen, 1<<8)
-			e.System, ok = p.strIf(ok, true)
+			e.System, ok = p.strIf(ok, slotSystem)
 		case "messages":
 			ok = first(&seen, 1<<9) && p.array(func() bool {
 				var m Message
@@ -511,11 +568,11 @@ func (p *parser) entry(e *Entry) bool {
 					switch string(k) {
 					case "role":
 						ok := first(&seen, 1<<0)
-						m.Role, ok = p.strIf(ok, true)
+						m.Role, ok = p.strIf(ok, slotRole)
 						return ok
 					case "content":
 						ok := first(&seen, 1<<1)
-						m.Content, ok = p.strIf(ok, false)
+						m.Content, ok = p.strIf(ok, slotNone)
 						return ok
 					}
 					return false
@@ -537,10 +594,10 @@ func (p *parser) entry(e *Entry) bool {
 				switch string(k) {
 				case "text":
 					ok = first(&cs, 1<<0)
-					c.Text, ok = p.strIf(ok, false)
+					c.Text, ok = p.strIf(ok, slotNone)
 				case "finish_reason":
 					ok = first(&cs, 1<<1)
-					c.FinishReason, ok = p.strIf(ok, true)
+					c.FinishReason, ok = p.strIf(ok, slotFinish)
 				case "prompt_tokens":
 					if first(&cs, 1<<2) {
 						c.PromptTokens, ok = p.int(64)
@@ -570,39 +627,40 @@ func (p *parser) entry(e *Entry) bool {
 			})
 		case "error":
 			ok = first(&seen, 1<<11)
-			e.Error, ok = p.strIf(ok, false)
+			e.Error, ok = p.strIf(ok, slotNone)
 		case "scores":
 			ok = first(&seen, 1<<12) && p.array(func() bool {
 				var sc Score
 				var ss uint32
+				si := len(e.Scores)
 				if !p.object(func(k []byte) bool {
 					var ok bool
 					switch string(k) {
 					case "judge":
 						ok = first(&ss, 1<<0)
-						sc.Judge, ok = p.strIf(ok, true)
+						sc.Judge, ok = p.strIf(ok, scoreSlot(si, slotJudge))
 					case "metric":
 						ok = first(&ss, 1<<1)
-						sc.Metric, ok = p.strIf(ok, true)
+						sc.Metric, ok = p.strIf(ok, scoreSlot(si, slotMetric))
 					case "value":
 						if first(&ss, 1<<2) {
 							sc.Value, ok = p.float()
 						}
 					case "label":
 						ok = first(&ss, 1<<3)
-						sc.Label, ok = p.strIf(ok, true)
+						sc.Label, ok = p.strIf(ok, scoreSlot(si, slotLabel))
 					case "explanation":
 						ok = first(&ss, 1<<4)
-						sc.Explanation, ok = p.strIf(ok, true)
+						sc.Explanation, ok = p.strIf(ok, scoreSlot(si, slotExplanation))
 					case "error":
 						ok = first(&ss, 1<<5)
-						sc.Error, ok = p.strIf(ok, false)
+						sc.Error, ok = p.strIf(ok, slotNone)
 					case "rater":
 						ok = first(&ss, 1<<6)
-						sc.Rater, ok = p.strIf(ok, true)
+						sc.Rater, ok = p.strIf(ok, scoreSlot(si, slotRater))
 					case "version":
 						ok = first(&ss, 1<<7)
-						sc.Version, ok = p.strIf(ok, true)
+						sc.Version, ok = p.strIf(ok, scoreSlot(si, slotVersion))
 					}
 					return ok
 				}) {
@@ -620,11 +678,11 @@ func (p *parser) entry(e *Entry) bool {
 }
 
 // strIf decodes a string value when ok.
-func (p *parser) strIf(ok, intern bool) (string, bool) {
+func (p *parser) strIf(ok bool, slot int) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return p.str(intern)
+	return p.str(slot)
 }
 
 // parseRef reads what WriteResults needs of a journal line without

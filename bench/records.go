@@ -6,8 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // SchemaVersion is the version of the Parquet schemas of a run directory,
@@ -28,54 +31,54 @@ const (
 
 // ResponseRow is one row of responses.parquet: one trial.
 type ResponseRow struct {
-	RunID            string  `parquet:"run_id,dict,zstd" json:"run_id"`
-	Suite            string  `parquet:"suite,dict,zstd" json:"suite"`
-	SampleID         string  `parquet:"sample_id,zstd" json:"sample_id"`
-	Model            string  `parquet:"model,dict,zstd" json:"model"`
-	Attack           string  `parquet:"attack,dict,zstd" json:"attack"`
+	RunID            string  `parquet:"run_id,dict" json:"run_id"`
+	Suite            string  `parquet:"suite,dict" json:"suite"`
+	SampleID         string  `parquet:"sample_id" json:"sample_id"`
+	Model            string  `parquet:"model,dict" json:"model"`
+	Attack           string  `parquet:"attack,dict" json:"attack"`
 	Epoch            int32   `parquet:"epoch" json:"epoch"`
-	Prompt           string  `parquet:"prompt,zstd" json:"prompt"`
-	Response         string  `parquet:"response,zstd" json:"response"`
-	FinishReason     string  `parquet:"finish_reason,dict,zstd" json:"finish_reason"`
+	Prompt           string  `parquet:"prompt" json:"prompt"`
+	Response         string  `parquet:"response" json:"response"`
+	FinishReason     string  `parquet:"finish_reason,dict" json:"finish_reason"`
 	PromptTokens     int64   `parquet:"prompt_tokens" json:"prompt_tokens"`
 	CompletionTokens int64   `parquet:"completion_tokens" json:"completion_tokens"`
 	LatencyMS        float64 `parquet:"latency_ms" json:"latency_ms"`
 	Attempts         int32   `parquet:"attempts" json:"attempts"`
 	Cached           bool    `parquet:"cached" json:"cached"`
-	Error            *string `parquet:"error,optional,zstd" json:"error"`
+	Error            *string `parquet:"error,optional" json:"error"`
 	// System is the system prompt sent with the trial (an added column).
-	System string `parquet:"system,dict,zstd" json:"system"`
+	System string `parquet:"system,dict" json:"system"`
 }
 
 // ScoreRow is one row of scores.parquet: one trial × judge × metric.
 type ScoreRow struct {
-	RunID       string   `parquet:"run_id,dict,zstd" json:"run_id"`
-	Suite       string   `parquet:"suite,dict,zstd" json:"suite"`
-	SampleID    string   `parquet:"sample_id,zstd" json:"sample_id"`
-	Model       string   `parquet:"model,dict,zstd" json:"model"`
-	Attack      string   `parquet:"attack,dict,zstd" json:"attack"`
+	RunID       string   `parquet:"run_id,dict" json:"run_id"`
+	Suite       string   `parquet:"suite,dict" json:"suite"`
+	SampleID    string   `parquet:"sample_id" json:"sample_id"`
+	Model       string   `parquet:"model,dict" json:"model"`
+	Attack      string   `parquet:"attack,dict" json:"attack"`
 	Epoch       int32    `parquet:"epoch" json:"epoch"`
-	Judge       string   `parquet:"judge,dict,zstd" json:"judge"`
-	Metric      string   `parquet:"metric,dict,zstd" json:"metric"`
+	Judge       string   `parquet:"judge,dict" json:"judge"`
+	Metric      string   `parquet:"metric,dict" json:"metric"`
 	Value       *float64 `parquet:"value,optional" json:"value"`
-	Label       string   `parquet:"label,dict,zstd" json:"label"`
-	Explanation string   `parquet:"explanation,zstd" json:"explanation"`
-	Error       *string  `parquet:"error,optional,zstd" json:"error"`
+	Label       string   `parquet:"label,dict" json:"label"`
+	Explanation string   `parquet:"explanation" json:"explanation"`
+	Error       *string  `parquet:"error,optional" json:"error"`
 	// Rater identifies a human rater (an added column; empty otherwise).
-	Rater string `parquet:"rater,dict,zstd" json:"rater"`
+	Rater string `parquet:"rater,dict" json:"rater"`
 	// JudgeVersion identifies the judge's prompt or model (an added column).
-	JudgeVersion string `parquet:"judge_version,dict,zstd" json:"judge_version"`
+	JudgeVersion string `parquet:"judge_version,dict" json:"judge_version"`
 }
 
 // SummaryRow is one row of summary.parquet: one suite × model × attack ×
 // judge × metric.
 type SummaryRow struct {
-	RunID  string  `parquet:"run_id,dict,zstd" json:"run_id"`
-	Suite  string  `parquet:"suite,dict,zstd" json:"suite"`
-	Model  string  `parquet:"model,dict,zstd" json:"model"`
-	Attack string  `parquet:"attack,dict,zstd" json:"attack"`
-	Judge  string  `parquet:"judge,dict,zstd" json:"judge"`
-	Metric string  `parquet:"metric,dict,zstd" json:"metric"`
+	RunID  string  `parquet:"run_id,dict" json:"run_id"`
+	Suite  string  `parquet:"suite,dict" json:"suite"`
+	Model  string  `parquet:"model,dict" json:"model"`
+	Attack string  `parquet:"attack,dict" json:"attack"`
+	Judge  string  `parquet:"judge,dict" json:"judge"`
+	Metric string  `parquet:"metric,dict" json:"metric"`
 	N      int64   `parquet:"n" json:"n"`
 	Mean   float64 `parquet:"mean" json:"mean"`
 	Stderr float64 `parquet:"stderr" json:"stderr"`
@@ -85,6 +88,51 @@ type SummaryRow struct {
 	CIMethod string `parquet:"ci_method,dict" json:"ci_method"`
 	// Errors counts the trials whose judge failed for this metric (an added column).
 	Errors int64 `parquet:"errors" json:"errors"`
+}
+
+// pageZstd compresses every column of the files CreateParquet writes. It is
+// parquet-go's ZSTD codec at its default level, but with encoders sized for
+// one page: parquet-go compresses each page (PageBufferSize, 256 KiB) on its
+// own, so a window beyond a page finds nothing, while the default 8 MiB
+// window made each pooled encoder hold 16 MiB of history.
+var pageZstd = zstdCodec{window: 512 << 10}
+
+// zstdCodec is a parquet compress.Codec for ZSTD with a bounded window.
+type zstdCodec struct {
+	window   int
+	encoders sync.Pool
+	decoders sync.Pool
+}
+
+func (c *zstdCodec) String() string { return "ZSTD" }
+
+func (c *zstdCodec) CompressionCodec() format.CompressionCodec { return format.Zstd }
+
+func (c *zstdCodec) Encode(dst, src []byte) ([]byte, error) {
+	e, _ := c.encoders.Get().(*zstd.Encoder)
+	if e == nil {
+		var err error
+		e, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(c.window), zstd.WithLowerEncoderMem(true), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+		if err != nil {
+			return nil, err
+		}
+	}
+	defer c.encoders.Put(e)
+	return e.EncodeAll(src, dst[:0]), nil
+}
+
+func (c *zstdCodec) Decode(dst, src []byte) ([]byte, error) {
+	d, _ := c.decoders.Get().(*zstd.Decoder)
+	if d == nil {
+		var err error
+		d, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, err
+		}
+	}
+	defer c.decoders.Put(d)
+	return d.DecodeAll(src, dst[:0])
 }
 
 // ParquetWriter streams rows of one type into a Parquet file, written to a
@@ -110,6 +158,11 @@ func CreateParquet[T any](path string) (*ParquetWriter[T], error) {
 		parquet.KeyValueMetadata(SchemaKey, SchemaVersion),
 		parquet.PageBufferSize(256<<10),
 		parquet.MaxRowsPerRowGroup(128<<10),
+		parquet.Compression(&pageZstd),
+		// Free text gains nothing from page min/max bounds, which cost a
+		// comparison of every value.
+		parquet.SkipPageBounds("prompt"), parquet.SkipPageBounds("response"),
+		parquet.SkipPageBounds("explanation"), parquet.SkipPageBounds("error"),
 	)
 	return &ParquetWriter[T]{path: path, f: f, w: w, buf: make([]T, 0, 1024)}, nil
 }

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,16 +39,156 @@ const resultsChunk = 4 << 20
 // and scores.parquet, one row per trial (the first journaled, should a trial
 // appear twice) in plan order, and one row per trial × judge × metric.
 //
-// It streams in two passes. The first reads the journal once and keeps 32
-// bytes per entry (plan index, offset, length, key hash), not the entries;
-// duplicates are found by sorting, not by a map. The second visits the
-// entries in plan order a chunk of a few megabytes at a time: the entries
-// of a chunk are read in file order, contiguous ones in one read, so a
-// journal written in nearly plan order (one run) or in a few long stretches
-// (merged shards, a resumed run) is read sequentially.
+// A journal written by one run is in plan order but for the trials that
+// concurrent workers finished out of turn; WriteResults reads it once,
+// putting entries back in order through a window of reorderWindow entries,
+// in memory that does not depend on the length of the journal. A journal
+// that is further out of order (merged shards, pair-judge scores appended at
+// the end, a run resumed out of turn) is written by writeResultsSorted.
 func WriteResults(dir, runID string) (ResultCounts, error) {
-	var rc ResultCounts
 	jpath := filepath.Join(dir, JournalFile)
+	rc, inOrder, err := writeResultsInOrder(dir, jpath, runID)
+	if err != nil || inOrder {
+		return rc, err
+	}
+	return writeResultsSorted(dir, jpath, runID)
+}
+
+// reorderWindow is how many journal entries writeResultsInOrder holds to
+// put them back in plan order: far more than the trials a run has in
+// flight at once.
+const reorderWindow = 8192
+
+// errOutOfOrder stops writeResultsInOrder's scan.
+var errOutOfOrder = errors.New("journal out of plan order")
+
+type pendingEntry struct {
+	seq int64
+	e   *Entry
+}
+
+// writeResultsInOrder writes the results in one pass over the journal and
+// reports false (having written nothing) when the journal is not nearly in
+// plan order: when an entry comes after reorderWindow entries of later
+// plan indexes, or two different trials share a plan index.
+func writeResultsInOrder(dir, jpath, runID string) (ResultCounts, bool, error) {
+	var rc ResultCounts
+	resp, err := CreateParquet[ResponseRow](filepath.Join(dir, ResponsesFile))
+	if err != nil {
+		return rc, false, err
+	}
+	defer resp.Abort()
+	scores, err := CreateParquet[ScoreRow](filepath.Join(dir, ScoresFile))
+	if err != nil {
+		return rc, false, err
+	}
+	defer scores.Abort()
+
+	less := func(a, b pendingEntry) bool {
+		return a.e.Index < b.e.Index || (a.e.Index == b.e.Index && a.seq < b.seq)
+	}
+	// A binary min-heap of pending entries, ordered by plan index, then by
+	// position in the journal.
+	var h []pendingEntry
+	push := func(p pendingEntry) {
+		h = append(h, p)
+		for i := len(h) - 1; i > 0; {
+			parent := (i - 1) / 2
+			if !less(h[i], h[parent]) {
+				break
+			}
+			h[i], h[parent] = h[parent], h[i]
+			i = parent
+		}
+	}
+	pop := func() pendingEntry {
+		top := h[0]
+		last := len(h) - 1
+		h[0] = h[last]
+		h[last] = pendingEntry{}
+		h = h[:last]
+		for i := 0; ; {
+			l, r, m := 2*i+1, 2*i+2, i
+			if l < len(h) && less(h[l], h[m]) {
+				m = l
+			}
+			if r < len(h) && less(h[r], h[m]) {
+				m = r
+			}
+			if m == i {
+				break
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+		return top
+	}
+	lastIndex := int64(math.MinInt64)
+	var lastKey TrialKey
+	haveKey := false
+	emit := func(p pendingEntry) error {
+		e := p.e
+		if e.Index < lastIndex {
+			return errOutOfOrder
+		}
+		if e.Index != lastIndex {
+			lastIndex, haveKey = e.Index, false
+		}
+		if e.Kind == EntryTrial {
+			k := e.Key()
+			switch {
+			case haveKey && k == lastKey:
+				return nil // the same trial journaled again: keep the first
+			case haveKey:
+				return errOutOfOrder // two trials at one index: not one plan
+			}
+			lastKey, haveKey = k, true
+		}
+		return writeRows(e, runID, resp, scores, &rc)
+	}
+
+	d := newEntryDecoder()
+	var seq int64
+	err = scanLines(jpath, func(_ int64, line []byte) error {
+		seq++
+		e := &Entry{}
+		if err := d.decode(line, e); err != nil {
+			return &InputError{File: jpath, Line: int(seq), Msg: "corrupt journal entry: " + err.Error()}
+		}
+		push(pendingEntry{seq: seq, e: e})
+		if len(h) > reorderWindow {
+			return emit(pop())
+		}
+		return nil
+	})
+	for err == nil && len(h) > 0 {
+		err = emit(pop())
+	}
+	if errors.Is(err, errOutOfOrder) {
+		return rc, false, nil
+	}
+	if err != nil {
+		return rc, false, err
+	}
+	if err := resp.Close(); err != nil {
+		return rc, false, err
+	}
+	if err := scores.Close(); err != nil {
+		return rc, false, err
+	}
+	return rc, true, nil
+}
+
+// writeResultsSorted writes the results of a journal in any order in two
+// passes. The first reads the journal once and keeps 32 bytes per entry
+// (plan index, offset, length, key hash), not the entries; duplicates are
+// found by sorting, not by a map. The second visits the entries in plan
+// order a chunk of a few megabytes at a time: the entries of a chunk are
+// read in file order, contiguous ones in one read, so a journal made of a
+// few long stretches each in plan order (merged shards) is read
+// sequentially.
+func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
+	var rc ResultCounts
 	seed := maphash.MakeSeed()
 	var refs []journalRef
 	d := newEntryDecoder()

@@ -164,3 +164,67 @@ func TestWriteResultsNamesTheLineOfACorruptEntry(t *testing.T) {
 		t.Fatalf("error %v; want an InputError at line 2", err)
 	}
 }
+
+func TestWriteResultsInOnePassOrFallsBack(t *testing.T) {
+	entry := func(i int) *Entry {
+		return &Entry{Kind: EntryTrial, Index: int64(i), Suite: "s", SampleID: fmt.Sprintf("x%05d", i/2), Model: []string{"a", "b"}[i%2],
+			Attack: "none", Epoch: 1, Prompt: "p", Result: &Completion{Text: fmt.Sprint("answer ", i)},
+			Scores: []Score{{Judge: "refusal", Metric: "refusal", Value: float64(i % 2)}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		inOrder bool
+		late    int // the index of an entry appended last, or -1
+	}{
+		{"one run with workers out of turn and a resumed trial", true, -1},
+		{"a trial journaled long out of turn", false, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, JournalFile)
+			j, _ := OpenJournal(path)
+			rng := rand.New(rand.NewPCG(3, 4))
+			const n = 3 * reorderWindow
+			idx := make([]int, 0, n)
+			for i := 0; i < n; i++ {
+				if i != tc.late {
+					idx = append(idx, i)
+				}
+			}
+			for k := range idx {
+				if w := k + rng.IntN(64); w < len(idx) {
+					idx[k], idx[w] = idx[w], idx[k]
+				}
+			}
+			for k, i := range idx {
+				j.Append(entry(i))
+				if k == 100 { // a resumed run journals a trial again soon after
+					e := entry(i)
+					e.Result.Text = "a second answer that must not be kept"
+					j.Append(e)
+				}
+			}
+			if tc.late >= 0 {
+				j.Append(entry(tc.late))
+			}
+			j.Close()
+			_, inOrder, err := writeResultsInOrder(dir, path, "r")
+			if err != nil || inOrder != tc.inOrder {
+				t.Fatalf("one pass: in order %v, %v; want %v", inOrder, err, tc.inOrder)
+			}
+			rc, err := WriteResults(dir, "r")
+			if err != nil || rc.Trials != n {
+				t.Fatalf("%+v, %v", rc, err)
+			}
+			want, _ := referenceResults(t, path)
+			var got []string
+			ReadParquet(filepath.Join(dir, ResponsesFile), func(r ResponseRow) error {
+				got = append(got, fmt.Sprint(r.SampleID, "|", r.Model, "|", r.Epoch, "|", len(r.Prompt), "|", r.Response, "|", Deref(r.Error)))
+				return nil
+			})
+			if !slices.Equal(got, want) {
+				t.Fatalf("rows differ from the reference (%d and %d rows)", len(got), len(want))
+			}
+		})
+	}
+}
