@@ -72,7 +72,9 @@ func TestQuickHarnessReportsEveryFigure(t *testing.T) {
 		t.Errorf("zero latency: %+v", z)
 	}
 	for name, v := range map[string]float64{"mores_trials_per_s": z.MoresPerSec, "client_requests_per_s": z.ClientPerSec,
-		"ratio": z.Ratio, "mores_peak_rss_mb": z.MoresRSSMB, "client_peak_rss_mb": z.ClientRSSMB} {
+		"ratio": z.Ratio, "mores_peak_rss_mb": z.MoresRSSMB, "client_peak_rss_mb": z.ClientRSSMB,
+		"mores_no_cache_trials_per_s": z.NoCachePerSec, "no_cache_ratio": z.NoCacheRatio,
+		"mores_cpu_us_per_trial": z.MoresCPUPerTrial, "client_cpu_us_per_request": z.ClientCPUPerRequest} {
 		positive("zero_latency."+name, v)
 	}
 	if l := r.Latency; l == nil {
@@ -81,7 +83,10 @@ func TestQuickHarnessReportsEveryFigure(t *testing.T) {
 		if l.Trials != int64(quickSizes.LatencySamples*2) || l.IdealPerSec != 1280 {
 			t.Errorf("latency: %+v", l)
 		}
-		positive("latency_50ms.ratio", l.Ratio)
+		for name, v := range map[string]float64{"ratio": l.Ratio, "steady_trials_per_s": l.SteadyPerSec,
+			"startup_seconds": l.StartupSeconds, "finish_seconds": l.FinishSeconds, "client_ratio": l.ClientRatio} {
+			positive("latency_50ms."+name, v)
+		}
 		// Latency bounds throughput from above whatever the machine.
 		if l.PerSec > l.IdealPerSec*1.05 {
 			t.Errorf("%.0f trials/s at 50 ms and concurrency 64: more than the ideal %.0f, so the server did not wait", l.PerSec, l.IdealPerSec)
@@ -106,6 +111,7 @@ func TestQuickHarnessReportsEveryFigure(t *testing.T) {
 			positive(fmt.Sprintf("peak_rss.runs[%d].peak_rss_mb", i), run.RSSMB)
 		}
 		positive("peak_rss.growth", m.Growth)
+		positive("peak_rss.last_growth", m.LastGrowth)
 	}
 	largest := int64(quickSizes.RSS[2][0] * quickSizes.RSS[2][1] * 2)
 	if p := r.Parquet; p == nil {

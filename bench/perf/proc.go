@@ -28,6 +28,8 @@ type procResult struct {
 	User    time.Duration
 	Sys     time.Duration
 	Stdout  []byte
+	// Start and End are when the process was started and when it exited.
+	Start, End time.Time
 }
 
 // runProc runs a subprocess to completion and measures its wall time and
@@ -41,9 +43,8 @@ func runProc(p procSpec) (procResult, error) {
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
-	var r procResult
-	r.Wall = wall
+	end := time.Now()
+	r := procResult{Wall: end.Sub(start), Start: start, End: end}
 	r.Stdout = stdout.Bytes()
 	if ps := cmd.ProcessState; ps != nil {
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {

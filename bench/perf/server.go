@@ -23,10 +23,13 @@ import (
 type server struct {
 	latency  time.Duration
 	requests atomic.Int64
-	ln       net.Listener
-	srv      *http.Server
-	bodies   [2][]byte
-	bufs     sync.Pool
+	// first and last are the times (Unix nanoseconds) of the first request
+	// received and the last answer sent.
+	first, last atomic.Int64
+	ln          net.Listener
+	srv         *http.Server
+	bodies      [2][]byte
+	bufs        sync.Pool
 }
 
 // startServer listens on a free loopback port and serves until close.
@@ -95,15 +98,23 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests.Add(1)
+	s.first.CompareAndSwap(0, time.Now().UnixNano())
 	if s.latency > 0 {
 		time.Sleep(s.latency)
 	}
+	defer func() { s.last.Store(time.Now().UnixNano()) }()
 	body := s.bodies[0]
 	if h.Sum32()%4 == 0 {
 		body = s.bodies[1]
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(body)
+}
+
+// window returns the times of the first request and the last answer since
+// the last reset, and resets them.
+func (s *server) window() (first, last time.Time) {
+	return time.Unix(0, s.first.Swap(0)), time.Unix(0, s.last.Swap(0))
 }
 
 // close stops the server.
