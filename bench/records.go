@@ -48,6 +48,10 @@ type ResponseRow struct {
 	Error            *string `parquet:"error,optional" json:"error"`
 	// System is the system prompt sent with the trial (an added column).
 	System string `parquet:"system,dict" json:"system"`
+	// Messages is the whole conversation of a multi-turn trial as a JSON
+	// array of {role, content}, its last user turn being Prompt; null for a
+	// single-turn trial (an added column).
+	Messages *string `parquet:"messages,optional" json:"messages"`
 }
 
 // ScoreRow is one row of scores.parquet: one trial × judge × metric.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -335,6 +336,12 @@ func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], scores 
 	if e.Kind == EntryTrial {
 		row := ResponseRow{RunID: runID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack,
 			Epoch: int32(e.Epoch), Prompt: e.Prompt, System: e.System, Error: StrPtr(e.Error)}
+		if len(e.Messages) > 0 {
+			if b, err := json.Marshal(e.Messages); err == nil {
+				m := string(b)
+				row.Messages = &m
+			}
+		}
 		if c := e.Result; c != nil {
 			row.Response = c.Text
 			row.FinishReason = c.FinishReason

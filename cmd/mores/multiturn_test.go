@@ -137,3 +137,29 @@ func TestMultiTurnThroughThePipeline(t *testing.T) {
 		t.Errorf("journal messages per sample: %v, want c1 3, c2 3, c3 2", kept)
 	}
 }
+
+// TestMultiTurnConversationInResponsesParquet checks that responses.parquet
+// keeps the whole conversation of a multi-turn trial in its messages column.
+func TestMultiTurnConversationInResponsesParquet(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	c.mustRun("run", "harmless", "--dataset", benchtest.SharedFile(t, "hh-rlhf/harmless-base/test.jsonl.gz"), "--model", "m=sim:aligned",
+		"--out", out, "--run-id", "hh", "--limit", "20")
+	multi := 0
+	for _, r := range readResponses(t, filepath.Join(out, "hh")) {
+		if r.Messages == nil {
+			continue
+		}
+		var msgs []bench.Message
+		if err := json.Unmarshal([]byte(*r.Messages), &msgs); err != nil {
+			t.Fatalf("messages of %s: %v", r.SampleID, err)
+		}
+		if len(msgs) < 3 || msgs[len(msgs)-1].Role != "user" || msgs[len(msgs)-1].Content != r.Prompt {
+			t.Errorf("%s: messages %d, last %+v, prompt %q", r.SampleID, len(msgs), msgs[len(msgs)-1], r.Prompt)
+		}
+		multi++
+	}
+	if multi == 0 {
+		t.Error("no multi-turn trial kept its conversation in responses.parquet")
+	}
+}
