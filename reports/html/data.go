@@ -136,7 +136,12 @@ func capText(s string, max int) string {
 // collect streams responses.parquet and scores.parquet of dir into the
 // browser's columns.
 func collect(dir string, maxText, pageSize int, modelOrder, suiteOrder []string) (*browserData, error) {
-	d := &browserData{MaxText: max(maxText, 0), PageSize: pageSize}
+	// Every list starts empty, not nil: a run without trials or without
+	// any score must marshal [] (the page's script maps over them), not null.
+	d := &browserData{MaxText: max(maxText, 0), PageSize: pageSize,
+		Suite: []int32{}, Model: []int32{}, Attack: []int32{}, Sample: []int32{}, Epoch: []int32{}, Prompt: []int32{},
+		System: []int32{}, Finish: []int32{}, Err: []int32{}, Resp: []string{}, Cut: []int32{}, Tokens: []int64{},
+		Latency: []num{}, Metrics: []*metricColumn{}}
 	str := newInterner()
 	suites, models, attacks := newInterner(), newInterner(), newInterner()
 	// Seed the dimension tables in manifest order; index 0 stays "".

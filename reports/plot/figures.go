@@ -132,7 +132,9 @@ func MetricBars(rows []bench.SummaryRow, suite, judge, metric string, opt Option
 			sel = append(sel, r)
 		}
 	}
-	if len(sel) == 0 {
+	// A metric no model has a value for (every judgment failed) draws no
+	// figure: empty axes would read as a mean of 0.
+	if !slices.ContainsFunc(sel, func(r bench.SummaryRow) bool { return r.N > 0 && !math.IsNaN(r.Mean) }) {
 		return nil, ErrNoData
 	}
 	title := fmt.Sprintf("%s — %s.%s", suite, judge, metric)
