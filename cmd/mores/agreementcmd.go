@@ -44,10 +44,7 @@ agreement, and the counts of units, raters and pairable values.`,
 			if err != nil {
 				return err
 			}
-			if err := reports.WriteAgreement(w, file, res); err != nil {
-				return err
-			}
-			return done()
+			return done(reports.WriteAgreement(w, file, res))
 		},
 	}
 	c.Flags().StringVar(&levelFlag, "level", "nominal", "level of measurement: nominal, ordinal, interval or ratio")

@@ -73,24 +73,16 @@ func (e *env) writeGate(g *reports.GateReport, f gateFlags) error {
 	if f.format == reports.FormatMarkdown {
 		dst = io.MultiWriter(w, &md)
 	}
-	if err := reports.WriteGateReport(dst, g, f.format); err != nil {
-		return err
-	}
-	if err := done(); err != nil {
+	if err := done(reports.WriteGateReport(dst, g, f.format)); err != nil {
 		return err
 	}
 	if f.format == reports.FormatMarkdown {
 		if p := e.getenv("GITHUB_STEP_SUMMARY"); p != "" {
-			sf, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-			if err != nil {
-				return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-			}
-			_, werr := io.WriteString(sf, md.String()+"\n")
-			if cerr := sf.Close(); werr == nil {
-				werr = cerr
-			}
-			if werr != nil {
-				return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", werr)
+			// The step summary is a courtesy copy: failing to write it is
+			// a warning, so that the exit code stays the gate's verdict
+			// (1 on a regression, 0 otherwise), never 3.
+			if err := appendFile(p, md.String()+"\n"); err != nil {
+				e.warnf("GITHUB_STEP_SUMMARY: %v", err)
 			}
 		}
 	}
@@ -145,6 +137,13 @@ than --max-drop, or a --thresholds rule fails on the head run; 0 otherwise.`,
 				runs[i] = rs
 			}
 			cmp := reports.Compare(runs[0], runs[1], opt)
+			if cmp.Tested() == 0 {
+				// A gate that tested nothing must not pass: the head run
+				// may have failed every trial or judgment, or the runs name
+				// their models differently.
+				return usagef("compare: nothing to compare: no suite × metric × model has values in both %s and %s (models in base only: %s; in head only: %s)",
+					args[0], args[1], orNone(cmp.OnlyBase), orNone(cmp.OnlyHead))
+			}
 			g := &reports.GateReport{Comparison: cmp, Run: runs[1].Label}
 			if f.thresholds != "" {
 				res, err := checkThresholds(f.thresholds, args[1])
@@ -176,6 +175,19 @@ than --max-drop, or a --thresholds rule fails on the head run; 0 otherwise.`,
 	c.Flags().IntVar(&resamples, "resamples", 5000, "bootstrap resamples")
 	c.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
 	return c
+}
+
+// appendFile appends text to the file at path, creating it.
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(f, text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func orNone(s []string) string {

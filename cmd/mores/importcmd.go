@@ -28,6 +28,8 @@ The format alpacaeval reads AlpacaEval's results/<model>/<annotator>/annotations
 			if err != nil {
 				return err
 			}
+			// Like every other run directory: report.html, plots/ and tables/.
+			writeArtifacts(e, out)
 			return reports.WriteImportSummary(e.stdout, out, res)
 		},
 	}

@@ -13,10 +13,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// output opens -o FILE (atomically replaced) or returns stdout.
-func (e *env) output(path string) (io.Writer, func() error, error) {
+// output opens -o FILE (atomically replaced) or returns stdout. done
+// takes the error of the rendering: on an error it removes the temporary
+// file and returns that error, else it moves the file into place (readable
+// by all, like any file written by the shell: os.CreateTemp makes it 0600).
+func (e *env) output(path string) (io.Writer, func(error) error, error) {
 	if path == "" || path == "-" {
-		return e.stdout, func() error { return nil }, nil
+		return e.stdout, func(err error) error { return err }, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, err
@@ -25,8 +28,14 @@ func (e *env) output(path string) (io.Writer, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, func() error {
-		if err := f.Close(); err != nil {
+	return f, func(err error) error {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(f.Name(), 0o644)
+		}
+		if err != nil {
 			os.Remove(f.Name())
 			return err
 		}
@@ -69,10 +78,7 @@ func newReportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := renderReport(w, dir, m, rows, format, plots); err != nil {
-				return err
-			}
-			return done()
+			return done(renderReport(w, dir, m, rows, format, plots))
 		},
 	}
 	c.Flags().StringVar(&format, "format", "text", "text, markdown, latex, csv, html or json")
@@ -152,10 +158,7 @@ func writeArtifacts(e *env, dir string) {
 	write := func(path string, render func(io.Writer) error) {
 		w, done, err := e.output(path)
 		if err == nil {
-			err = render(w)
-			if cerr := done(); err == nil {
-				err = cerr
-			}
+			err = done(render(w))
 		}
 		if err != nil {
 			e.warnf("writing %s: %v", path, err)
