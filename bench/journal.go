@@ -181,6 +181,36 @@ func scanLines(path string, fn func(off int64, line []byte) error) error {
 	}
 }
 
+// errLocked is returned by lockFile when another process holds the lock.
+var errLocked = errors.New("locked by another process")
+
+// RunLock keeps a run directory for one process; see LockRunDir.
+type RunLock struct{ f *os.File }
+
+// LockRunDir takes the run directory dir for this process, so that two
+// processes (a run and a --resume of it started too early, two runs given
+// the same --run-id, a judge of a run still going) never write one journal
+// at once, which would interleave and corrupt its lines. It fails at once,
+// with an *InputError, when another process holds dir. The lock is released
+// by Unlock or when the process ends, however it ends.
+func LockRunDir(dir string) (*RunLock, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, errLocked) {
+			return nil, &InputError{File: dir, Msg: "the run directory is in use by another mores process (a run, --resume or judge of it has not finished); wait for it or stop it, then try again"}
+		}
+		return nil, fmt.Errorf("locking %s: %w", dir, err)
+	}
+	return &RunLock{f: f}, nil
+}
+
+// Unlock releases the run directory.
+func (l *RunLock) Unlock() error { return l.f.Close() }
+
 // ReadEntryAt reads the entry starting at off.
 func ReadEntryAt(f *os.File, off int64, buf *[]byte) (*Entry, error) {
 	r := io.NewSectionReader(f, off, 1<<40)

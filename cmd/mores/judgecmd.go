@@ -82,6 +82,11 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	if err != nil {
 		return err
 	}
+	lock, err := bench.LockRunDir(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	var o runOptions
 	if err := json.Unmarshal(man.Config, &o); err != nil {
 		return &bench.InputError{File: filepath.Join(dir, bench.ManifestFile), Field: "config", Msg: err.Error()}

@@ -44,6 +44,10 @@ type runOptions struct {
 	Adapter      string   `json:"adapter,omitempty"`
 	NoCache      bool     `json:"no_cache,omitempty"`
 	MaxErrorRate float64  `json:"max_error_rate"`
+
+	// given holds the flags set on the command line, which the defaults of
+	// --config do not replace.
+	given map[string]bool
 }
 
 func newRunCmd(e *env) *cobra.Command {
@@ -63,6 +67,10 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o.Concurrency)
 			}
 			o.Suites = args
+			o.given = map[string]bool{}
+			for _, name := range []string{"out", "concurrency", "epochs", "seed", "max-error-rate"} {
+				o.given[name] = c.Flags().Changed(name)
+			}
 			return doRun(c.Context(), e, o, cacheDir, false)
 		},
 	}
@@ -372,7 +380,10 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if err != nil {
 		return err
 	}
-	applyDefaults(&o, cfg)
+	if !resuming {
+		// A resumed run replays options resolved when it started.
+		applyDefaults(&o, cfg)
+	}
 	shard, err := parseShard(o.Shard)
 	if err != nil {
 		return err
@@ -426,6 +437,11 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	lock, err := bench.LockRunDir(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	cfgJSON, _ := json.Marshal(o)
 	man := &bench.Manifest{RunID: o.RunID, Status: "running", MoresVersion: version(), Seed: o.Seed, Epochs: o.Epochs,
 		Shard: o.Shard, Suites: p.manifest, Models: p.mmodels, StartedAt: time.Now().UTC(), Config: cfgJSON}
@@ -507,21 +523,23 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	return nil
 }
 
+// applyDefaults fills the options not given on the command line from the
+// defaults of the config file.
 func applyDefaults(o *runOptions, cfg *fileConfig) {
 	d := cfg.Defaults
-	if d.Out != "" && o.Out == "runs" {
+	if d.Out != "" && !o.given["out"] {
 		o.Out = d.Out
 	}
-	if d.Concurrency > 0 && o.Concurrency == 16 {
+	if d.Concurrency > 0 && !o.given["concurrency"] {
 		o.Concurrency = d.Concurrency
 	}
-	if d.Epochs > 0 && o.Epochs == 1 {
+	if d.Epochs > 0 && !o.given["epochs"] {
 		o.Epochs = d.Epochs
 	}
-	if d.Seed != nil && o.Seed == 1 {
+	if d.Seed != nil && !o.given["seed"] {
 		o.Seed = *d.Seed
 	}
-	if d.MaxErrorRate != nil && o.MaxErrorRate == 0.05 {
+	if d.MaxErrorRate != nil && !o.given["max-error-rate"] {
 		o.MaxErrorRate = *d.MaxErrorRate
 	}
 }
