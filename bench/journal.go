@@ -29,7 +29,10 @@ type Entry struct {
 	Messages []Message   `json:"messages,omitempty"`
 	Result   *Completion `json:"c,omitempty"`
 	Error    string      `json:"error,omitempty"`
-	Scores   []Score     `json:"scores,omitempty"`
+	// Attempts counts the calls made for a failed trial (a finished one
+	// has them in Result).
+	Attempts int     `json:"attempts,omitempty"`
+	Scores   []Score `json:"scores,omitempty"`
 }
 
 // Key returns the trial key of the entry.

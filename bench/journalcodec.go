@@ -97,6 +97,10 @@ func appendEntry(b []byte, e *Entry) ([]byte, error) {
 		b = append(b, `,"error":`...)
 		b = appendString(b, e.Error)
 	}
+	if e.Attempts != 0 {
+		b = append(b, `,"attempts":`...)
+		b = strconv.AppendInt(b, int64(e.Attempts), 10)
+	}
 	if len(e.Scores) > 0 {
 		b = append(b, `,"scores":[`...)
 		for i := range e.Scores {
@@ -628,6 +632,12 @@ func (p *parser) entry(e *Entry) bool {
 		case "error":
 			ok = first(&seen, 1<<11)
 			e.Error, ok = p.strIf(ok, slotNone)
+		case "attempts":
+			if first(&seen, 1<<13) {
+				var v int64
+				v, ok = p.int(strconv.IntSize)
+				e.Attempts = int(v)
+			}
 		case "scores":
 			ok = first(&seen, 1<<12) && p.array(func() bool {
 				var sc Score
@@ -724,7 +734,7 @@ func parseRef(line []byte, seed maphash.Seed) (journalRef, bool) {
 			if first(&seen, 1<<6) {
 				epoch, ok = p.int(strconv.IntSize)
 			}
-		case "prompt", "system", "messages", "c", "error", "scores":
+		case "prompt", "system", "messages", "c", "error", "attempts", "scores":
 			ok = p.skip(0)
 		}
 		return ok

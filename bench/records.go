@@ -196,6 +196,11 @@ func (p *ParquetWriter[T]) Close() error {
 	if cerr := p.w.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		// os.CreateTemp makes the file 0600; a result file is for every
+		// reader (DuckDB, Spark, a reviewer), like the journal beside it.
+		err = p.f.Chmod(0o644)
+	}
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
 	}

@@ -356,6 +356,9 @@ func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], scores 
 		}
 		if e.Error != "" {
 			rc.Errors++
+			if e.Result == nil {
+				row.Attempts = int32(e.Attempts)
+			}
 		}
 		rc.Trials++
 		if err := resp.Write(row); err != nil {

@@ -410,6 +410,7 @@ func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prep
 			return nil
 		}
 		e.Error = err.Error()
+		e.Attempts = c.Attempts
 		return e
 	}
 	if c.Latency == 0 && !c.Cached {

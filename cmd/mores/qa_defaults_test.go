@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mores-eval/mores/bench"
@@ -50,5 +51,20 @@ func TestFlagsGivenOverrideConfigDefaults(t *testing.T) {
 	}
 	if m.Seed != 7 || m.Epochs != 3 || m.Counts.Trials != 240 {
 		t.Errorf("defaults: seed %d epochs %d trials %d, want 7, 3, 240", m.Seed, m.Epochs, m.Counts.Trials)
+	}
+}
+
+// TestBadNumericFlagsNameTheFlag checks that a bad number exits 2 with one
+// line naming the flag and its value (the message used to list every rule
+// at once), NaN included.
+func TestBadNumericFlagsNameTheFlag(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct{ flag, value string }{
+		{"--epochs", "0"}, {"--concurrency", "-2"}, {"--limit", "-1"}, {"--max-error-rate", "1.5"}, {"--max-error-rate", "NaN"},
+	} {
+		_, stderr, code := c.run("run", tc.flag, tc.value, "--out", t.TempDir())
+		if code != 2 || !strings.Contains(stderr, tc.flag+" "+tc.value+":") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%s %s: exit %d, want 2 and one line naming the flag:\n%s", tc.flag, tc.value, code, stderr)
+		}
 	}
 }

@@ -391,8 +391,15 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if o.Adapter != "" && o.Dataset == "" {
 		return usagef("--adapter needs --dataset")
 	}
-	if o.Epochs < 1 || o.Concurrency < 1 || o.Limit < 0 || o.MaxErrorRate < 0 || o.MaxErrorRate > 1 {
-		return usagef("--epochs and --concurrency must be at least 1, --limit not negative, --max-error-rate in [0, 1]")
+	switch {
+	case o.Epochs < 1:
+		return usagef("--epochs %d: must be at least 1", o.Epochs)
+	case o.Concurrency < 1:
+		return usagef("--concurrency %d: must be at least 1", o.Concurrency)
+	case o.Limit < 0:
+		return usagef("--limit %d: must not be negative (0 means every sample)", o.Limit)
+	case !(o.MaxErrorRate >= 0 && o.MaxErrorRate <= 1):
+		return usagef("--max-error-rate %g: must be in [0, 1]", o.MaxErrorRate)
 	}
 	if o.RunID == "" {
 		o.RunID = newRunID()
