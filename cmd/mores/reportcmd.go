@@ -125,6 +125,17 @@ func newMergeCmd(e *env) *cobra.Command {
 			if _, err := os.Stat(out); err == nil {
 				return usagef("merge: %s exists already", out)
 			}
+			// A run given twice would add its later scores (mores judge,
+			// pair judges) twice: only its trials are kept once.
+			for i, a := range args {
+				for _, b := range args[:i] {
+					sa, err1 := os.Stat(a)
+					sb, err2 := os.Stat(b)
+					if filepath.Clean(a) == filepath.Clean(b) || (err1 == nil && err2 == nil && os.SameFile(sa, sb)) {
+						return usagef("merge: %s is given twice", a)
+					}
+				}
+			}
 			m, err := bench.Merge(args, out)
 			if err != nil {
 				return err
