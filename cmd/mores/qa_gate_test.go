@@ -75,4 +75,9 @@ func TestReportOutputFile(t *testing.T) {
 	if fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
 	}
+	// An unwritable -o names the file asked for, not a temporary file.
+	blocked := filepath.Join(dst, "t.tex", "sub", "x.txt") // below a file
+	if _, stderr, code := c.run("report", filepath.Join(out, "r"), "-o", blocked); code == 0 || !strings.Contains(stderr, blocked+": cannot write") {
+		t.Errorf("unwritable -o: exit %d\n%s", code, stderr)
+	}
 }

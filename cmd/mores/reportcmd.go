@@ -22,11 +22,12 @@ func (e *env) output(path string) (io.Writer, func(error) error, error) {
 		return e.stdout, func(err error) error { return err }, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: cannot write: %s", path, pathError(err))
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return nil, nil, err
+		// Name the file asked for, not the temporary one.
+		return nil, nil, fmt.Errorf("%s: cannot write: %s", path, pathError(err))
 	}
 	return f, func(err error) error {
 		if cerr := f.Close(); err == nil {

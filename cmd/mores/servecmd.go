@@ -38,6 +38,10 @@ summary.parquet) and exits; it is idempotent.`,
 				}
 				fmt.Fprintf(e.stdout, "%d ratings: %d scores added, %d already exported, %d without a trial\n",
 					n.Ratings, n.Added, n.Present, n.Orphans)
+				if n.Added > 0 {
+					// report.html, plots/ and tables/ show the human scores too.
+					writeArtifacts(e, dir)
+				}
 				return nil
 			}
 			m, err := human.ParseMode(mode)
