@@ -39,6 +39,7 @@ func Merge(dirs []string, out string) (*Manifest, error) {
 	}
 	seed := maphash.MakeSeed()
 	seen := map[uint64]struct{}{}
+	seenScores := map[uint64]struct{}{}
 	for _, d := range dirs {
 		err := ScanJournal(filepath.Join(d, JournalFile), func(_ int64, e *Entry) error {
 			if e.Kind == EntryTrial {
@@ -48,6 +49,21 @@ func Merge(dirs []string, out string) (*Manifest, error) {
 				}
 				seen[h] = struct{}{}
 			}
+			// A score already taken from another run (overlapping shards,
+			// a shard re-run into a new directory) is kept once.
+			kept := e.Scores[:0:0]
+			for _, sc := range e.Scores {
+				sh := scoreHash(seed, e.Key(), sc)
+				if _, dup := seenScores[sh]; dup {
+					continue
+				}
+				seenScores[sh] = struct{}{}
+				kept = append(kept, sc)
+			}
+			if e.Kind == EntryScores && len(kept) == 0 {
+				return nil
+			}
+			e.Scores = kept
 			return j.Append(e)
 		})
 		if err != nil {
@@ -104,4 +120,22 @@ func sameSuites(a, b []ManifestSuite) bool {
 		}
 	}
 	return true
+}
+
+// scoreHash identifies one score of one trial: judge, metric and rater.
+func scoreHash(seed maphash.Seed, k TrialKey, sc Score) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	var b [8]byte
+	x := keyHash(seed, k)
+	for i := range b {
+		b[i] = byte(x >> (8 * i))
+	}
+	h.Write(b[:])
+	h.WriteString(sc.Judge)
+	h.WriteByte(0)
+	h.WriteString(sc.Metric)
+	h.WriteByte(0)
+	h.WriteString(sc.Rater)
+	return h.Sum64()
 }

@@ -113,6 +113,11 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		}
 		if err == nil {
 			c.Attempts = attempts
+			// A server that echoes the key back must not get it into the
+			// journal, the Parquet files, the report or the cache.
+			if m.cfg.APIKey != "" && strings.Contains(c.Text, m.cfg.APIKey) {
+				c.Text = strings.ReplaceAll(c.Text, m.cfg.APIKey, "[redacted]")
+			}
 			return c, nil
 		}
 		if ctx.Err() != nil {
