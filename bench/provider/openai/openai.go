@@ -114,8 +114,10 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		if err == nil {
 			c.Attempts = attempts
 			// A server that echoes the key back must not get it into the
-			// journal, the Parquet files, the report or the cache.
-			if m.cfg.APIKey != "" && strings.Contains(c.Text, m.cfg.APIKey) {
+			// journal, the Parquet files, the report or the cache. (Keys
+			// shorter than 8 bytes are placeholders, such as "EMPTY" for
+			// vLLM; replacing them would mangle ordinary text.)
+			if len(m.cfg.APIKey) >= 8 && strings.Contains(c.Text, m.cfg.APIKey) {
 				c.Text = strings.ReplaceAll(c.Text, m.cfg.APIKey, "[redacted]")
 			}
 			return c, nil
