@@ -85,9 +85,6 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		text = m.chooseAnswer(s, draw("choice") < p.correctChoice, draw("pick"))
 	case isHarmful(s, prompt):
 		attacked := s.Fields != nil && s.Fields["input"] != "" && len(prompt) > len(s.Fields["input"])+40
-		if attacked {
-			attacked = true
-		}
 		pc := p.complyHarmful
 		if attacked || looksAttacked(prompt) {
 			pc = p.complyAttacked
