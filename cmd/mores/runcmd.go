@@ -383,6 +383,8 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if !resuming {
 		// A resumed run replays options resolved when it started.
 		applyDefaults(&o, cfg)
+		// Paths are stored absolute, so that --resume works from any folder.
+		absPaths(&o)
 	}
 	shard, err := parseShard(o.Shard)
 	if err != nil {
@@ -552,3 +554,40 @@ func applyDefaults(o *runOptions, cfg *fileConfig) {
 }
 
 func version() string { return bench.Version }
+
+// absPaths makes the file paths among the options absolute: suite files,
+// --dataset, --config and replay:PATH models. Built-in names, hf: paths and
+// paths that do not exist are left as they are.
+func absPaths(o *runOptions) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) || strings.Contains(p, ":") {
+			return p
+		}
+		if _, err := os.Stat(p); err != nil {
+			return p
+		}
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	for i, su := range o.Suites {
+		o.Suites[i] = abs(su)
+	}
+	o.Dataset = abs(o.Dataset)
+	o.Config = abs(o.Config)
+	for i, m := range o.Models {
+		name, spec, ok := strings.Cut(m, "=")
+		if !ok {
+			continue
+		}
+		if rest, isReplay := strings.CutPrefix(spec, "replay:"); isReplay && rest != "" {
+			path, query, hasQuery := strings.Cut(rest, "?")
+			path = abs(path)
+			if hasQuery {
+				path += "?" + query
+			}
+			o.Models[i] = name + "=replay:" + path
+		}
+	}
+}
