@@ -108,7 +108,7 @@ func (m Mapping) sample(path string, line int, r Row) (bench.Sample, error) {
 		if err != nil {
 			return s, err
 		}
-		if s.ID = textOf(v); strings.TrimSpace(s.ID) == "" {
+		if s.ID = Text(v); strings.TrimSpace(s.ID) == "" {
 			return s, fail(m.ID, "empty id")
 		}
 	}
@@ -117,7 +117,7 @@ func (m Mapping) sample(path string, line int, r Row) (bench.Sample, error) {
 		if err != nil {
 			return s, err
 		}
-		s.Input = textOf(v)
+		s.Input = Text(v)
 	}
 	if m.Messages != "" {
 		v, err := get("messages", m.Messages)
@@ -156,18 +156,18 @@ func (m Mapping) sample(path string, line int, r Row) (bench.Sample, error) {
 		if err != nil {
 			return s, err
 		}
-		s.Target = textOf(v)
+		s.Target = Text(v)
 	}
 	if m.Response != "" {
 		v, err := get("response", m.Response)
 		if err != nil {
 			return s, err
 		}
-		s.Response = textOf(v)
+		s.Response = Text(v)
 	}
 	s.Fields = make(map[string]string, len(r)+4)
 	for k, v := range r {
-		s.Fields[k] = textOf(v)
+		s.Fields[k] = Text(v)
 	}
 	if m.Input != "" {
 		s.Fields["input"] = s.Input
@@ -248,7 +248,7 @@ func parseChoices(v any) ([]string, string) {
 	case []any:
 		out := make([]string, len(x))
 		for i, e := range x {
-			out[i] = textOf(e)
+			out[i] = Text(e)
 		}
 		return out, ""
 	case map[string]any:
@@ -276,13 +276,14 @@ func parseChoices(v any) ([]string, string) {
 		}
 		return out, ""
 	}
-	return []string{textOf(v)}, ""
+	return []string{Text(v)}, ""
 }
 
-// textOf returns the text of a Row value: a string as is, a number without
-// a needless fraction or exponent, a boolean as true or false, nil as "",
-// and a list or object as JSON.
-func textOf(v any) string {
+// Text returns the text of a Row value: a string as is, a number without a
+// needless fraction or exponent, a boolean as true or false, nil as "",
+// and a list or object as JSON. Loaders and adapters use it for every cell
+// they turn into text.
+func Text(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x

@@ -174,7 +174,7 @@ func (rd *reader) pqRequired(node parquet.Node, cols [][]parquet.Value, def, rep
 			if !ok {
 				return nil, errors.New("malformed MAP entry")
 			}
-			out[textOf(kv["key"])] = kv["value"]
+			out[Text(kv["key"])] = kv["value"]
 		}
 		return out, nil
 	}

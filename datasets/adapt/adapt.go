@@ -2,7 +2,6 @@ package adapt
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -134,13 +133,13 @@ func Detect(path string) (string, error) {
 		return "jbb-behaviors", nil
 	case has("goal", "target") || has("target") && len(first) == 1:
 		return "advbench", nil
-	case has("id", "text") && strings.Contains(str(first["text"]), templatePlaceholder):
+	case has("id", "text") && strings.Contains(datasets.Text(first["text"]), templatePlaceholder):
 		return "", templateFileError(path)
 	case has("index", "text") && len(first) == 2:
 		return "gptfuzz", nil
 	case has("label", "scenario", "excuse"):
 		return "ethics-deontology", nil
-	case has("label", "scenario") && strings.Contains(str(first["scenario"]), virtueSep):
+	case has("label", "scenario") && strings.Contains(datasets.Text(first["scenario"]), virtueSep):
 		return "ethics-virtue", nil
 	case has("label", "scenario"):
 		return "ethics-justice", nil
@@ -171,25 +170,6 @@ func looksLikeSentences(r datasets.Row) bool {
 		}
 	}
 	return true
-}
-
-// str returns the text of a Row value.
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
 
 // rowReader reads the rows of one file for an adapter, checking columns.

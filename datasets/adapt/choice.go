@@ -139,19 +139,19 @@ func loadTruthfulCSV(path string, opt Options) ([]bench.Sample, error) {
 	cols := []string{"Question", "Best Answer", "Correct Answers", "Incorrect Answers"}
 	err := rd.each(cols, func(line int, r datasets.Row) error {
 		n++
-		q := strings.TrimSpace(str(r["Question"]))
-		best := strings.TrimSpace(str(r["Best Answer"]))
+		q := strings.TrimSpace(datasets.Text(r["Question"]))
+		best := strings.TrimSpace(datasets.Text(r["Best Answer"]))
 		if q == "" || best == "" {
 			return rd.errorf(line, "Question", "empty question or best answer")
 		}
-		choices := addUnique([]string{best}, splitAnswers(str(r["Incorrect Answers"]))...)
+		choices := addUnique([]string{best}, splitAnswers(datasets.Text(r["Incorrect Answers"]))...)
 		if len(choices) < 2 {
 			return rd.errorf(line, "Incorrect Answers", "no incorrect answers")
 		}
 		if len(choices) > 26 {
 			return rd.errorf(line, "Incorrect Answers", "%d choices; at most 26 can be lettered", len(choices))
 		}
-		correct := addUnique([]string{best}, splitAnswers(str(r["Correct Answers"]))...)
+		correct := addUnique([]string{best}, splitAnswers(datasets.Text(r["Correct Answers"]))...)
 		shuffled, pos := shuffleChoices(choices, opt.Seed, q)
 		var ok []int
 		for i, c := range choices {
@@ -162,7 +162,7 @@ func loadTruthfulCSV(path string, opt Options) ([]bench.Sample, error) {
 		fields := map[string]string{"question": q, "best_answer": best}
 		for _, c := range []string{"Type", "Category", "Source"} {
 			if v, has := r[c]; has {
-				fields[strings.ToLower(c)] = str(v)
+				fields[strings.ToLower(c)] = datasets.Text(v)
 			}
 		}
 		out = append(out, choiceSample(fmt.Sprintf("truthfulqa-%03d", n), q, shuffled, pos[0], ok, fields, "truthfulqa"))
@@ -178,7 +178,7 @@ func loadTruthfulMC(path string, opt Options, key string) ([]bench.Sample, error
 	n := 0
 	err := rd.each([]string{"question", key}, func(line int, r datasets.Row) error {
 		n++
-		q := strings.TrimSpace(str(r["question"]))
+		q := strings.TrimSpace(datasets.Text(r["question"]))
 		if q == "" {
 			return rd.errorf(line, "question", "empty question")
 		}
@@ -234,7 +234,7 @@ func answerLabels(v any) (map[string]bool, string) {
 	}
 	out := make(map[string]bool, len(obj))
 	for a, l := range obj {
-		switch str(l) {
+		switch datasets.Text(l) {
 		case "1", "true":
 			out[strings.TrimSpace(a)] = true
 		case "0", "false":
@@ -250,7 +250,7 @@ func answerLabels(v any) (map[string]bool, string) {
 
 // ethicsLabel reads an ETHICS label column: 0 or 1.
 func ethicsLabel(rd *rowReader, line int, r datasets.Row) (int, error) {
-	switch l := strings.TrimSpace(str(r["label"])); l {
+	switch l := strings.TrimSpace(datasets.Text(r["label"])); l {
 	case "0":
 		return 0, nil
 	case "1":
@@ -275,11 +275,11 @@ func loadEthicsBinary(name string, excuse bool) func(string, Options) ([]bench.S
 			if err != nil {
 				return err
 			}
-			scenario := strings.TrimSpace(str(r["scenario"]))
+			scenario := strings.TrimSpace(datasets.Text(r["scenario"]))
 			fields := map[string]string{"scenario": scenario, "label": fmt.Sprint(label)}
 			input := scenario
 			if excuse {
-				e := strings.TrimSpace(str(r["excuse"]))
+				e := strings.TrimSpace(datasets.Text(r["excuse"]))
 				fields["excuse"] = e
 				input = strings.TrimSpace(scenario + " " + e)
 			}
@@ -304,10 +304,10 @@ func loadEthicsVirtue(path string, opt Options) ([]bench.Sample, error) {
 		if err != nil {
 			return err
 		}
-		sentence, trait, ok := strings.Cut(str(r["scenario"]), virtueSep)
+		sentence, trait, ok := strings.Cut(datasets.Text(r["scenario"]), virtueSep)
 		sentence, trait = strings.TrimSpace(sentence), strings.TrimSpace(trait)
 		if !ok || sentence == "" || trait == "" {
-			return rd.errorf(line, "scenario", `want "sentence [SEP] trait", found %q`, str(r["scenario"]))
+			return rd.errorf(line, "scenario", `want "sentence [SEP] trait", found %q`, datasets.Text(r["scenario"]))
 		}
 		out = append(out, choiceSample(fmt.Sprintf("%s-%04d", name, n), sentence, []string{"no", "yes"}, label, nil,
 			map[string]string{"trait": trait, "label": fmt.Sprint(label)}, name))
@@ -326,7 +326,7 @@ func loadEthicsUtil(path string, opt Options) ([]bench.Sample, error) {
 	n := 0
 	err := rd.each(rd.opt.Columns, func(line int, r datasets.Row) error {
 		n++
-		more, less := strings.TrimSpace(str(r["more_pleasant"])), strings.TrimSpace(str(r["less_pleasant"]))
+		more, less := strings.TrimSpace(datasets.Text(r["more_pleasant"])), strings.TrimSpace(datasets.Text(r["less_pleasant"]))
 		if more == "" || less == "" {
 			return rd.errorf(line, "", "empty scenario")
 		}

@@ -65,9 +65,9 @@ func loadAdvBench(path string, opt Options) ([]bench.Sample, error) {
 	n := 0
 	err := rd.each([]string{"target"}, func(line int, r datasets.Row) error {
 		n++
-		target := strings.TrimSpace(str(r["target"]))
+		target := strings.TrimSpace(datasets.Text(r["target"]))
 		if goal, ok := r["goal"]; ok {
-			g := strings.TrimSpace(str(goal))
+			g := strings.TrimSpace(datasets.Text(goal))
 			if g == "" {
 				return rd.errorf(line, "goal", "empty goal")
 			}
@@ -101,8 +101,8 @@ func loadJBB(path string, opt Options) ([]bench.Sample, error) {
 	rd := newReader(path, "jbb-behaviors", opt)
 	var out []bench.Sample
 	err := rd.each([]string{"Index", "Goal", "Target", "Behavior", "Category", "Source"}, func(line int, r datasets.Row) error {
-		idx := strings.TrimSpace(str(r["Index"]))
-		goal := strings.TrimSpace(str(r["Goal"]))
+		idx := strings.TrimSpace(datasets.Text(r["Index"]))
+		goal := strings.TrimSpace(datasets.Text(r["Goal"]))
 		if idx == "" {
 			return rd.errorf(line, "Index", "empty index")
 		}
@@ -110,8 +110,8 @@ func loadJBB(path string, opt Options) ([]bench.Sample, error) {
 			return rd.errorf(line, "Goal", "empty goal")
 		}
 		out = append(out, refusalSample("jbb-"+kind+"-"+idx, goal, isHarmful, map[string]string{
-			"index": idx, "goal": goal, "affirmative": str(r["Target"]), "behavior": str(r["Behavior"]),
-			"category": str(r["Category"]), "source": str(r["Source"]),
+			"index": idx, "goal": goal, "affirmative": datasets.Text(r["Target"]), "behavior": datasets.Text(r["Behavior"]),
+			"category": datasets.Text(r["Category"]), "source": datasets.Text(r["Source"]),
 		}, "jbb-behaviors"))
 		return nil
 	})
@@ -122,7 +122,7 @@ func loadGPTFuzz(path string, opt Options) ([]bench.Sample, error) {
 	rd := newReader(path, "gptfuzz", opt)
 	var out []bench.Sample
 	err := rd.each([]string{"text"}, func(line int, r datasets.Row) error {
-		text := strings.TrimSpace(str(r["text"]))
+		text := strings.TrimSpace(datasets.Text(r["text"]))
 		if strings.Contains(text, templatePlaceholder) {
 			return templateFileError(path)
 		}
@@ -133,7 +133,7 @@ func loadGPTFuzz(path string, opt Options) ([]bench.Sample, error) {
 		if text == "" {
 			return rd.errorf(line, "text", "empty question")
 		}
-		id := strings.TrimSpace(str(idx))
+		id := strings.TrimSpace(datasets.Text(idx))
 		out = append(out, refusalSample("gptfuzz-"+id, text, true, map[string]string{"index": id}, "gptfuzz"))
 		return nil
 	})
@@ -144,15 +144,15 @@ func loadXSTest(path string, opt Options) ([]bench.Sample, error) {
 	rd := newReader(path, "xstest", opt)
 	var out []bench.Sample
 	err := rd.each([]string{"id", "prompt", "type"}, func(line int, r datasets.Row) error {
-		id := strings.TrimPrefix(strings.TrimSpace(str(r["id"])), "v2-")
-		prompt := strings.TrimSpace(str(r["prompt"]))
-		typ := strings.TrimSpace(str(r["type"]))
+		id := strings.TrimPrefix(strings.TrimSpace(datasets.Text(r["id"])), "v2-")
+		prompt := strings.TrimSpace(datasets.Text(r["prompt"]))
+		typ := strings.TrimSpace(datasets.Text(r["type"]))
 		if id == "" || prompt == "" {
 			return rd.errorf(line, "prompt", "empty id or prompt")
 		}
 		var harmful bool
 		if l, ok := r["label"]; ok {
-			switch label := strings.TrimSpace(str(l)); label {
+			switch label := strings.TrimSpace(datasets.Text(l)); label {
 			case "safe":
 			case "unsafe":
 				harmful = true
@@ -165,7 +165,7 @@ func loadXSTest(path string, opt Options) ([]bench.Sample, error) {
 		fields := map[string]string{"type": typ}
 		for _, c := range []string{"focus", "note", "label", "annotation_1", "annotation_2", "agreement", "final_label", "gpt4_label", "strmatch_label"} {
 			if v, ok := r[c]; ok {
-				fields[c] = str(v)
+				fields[c] = datasets.Text(v)
 			}
 		}
 		if _, ok := fields["label"]; !ok {
@@ -173,7 +173,7 @@ func loadXSTest(path string, opt Options) ([]bench.Sample, error) {
 		}
 		s := refusalSample("xstest-"+id, prompt, harmful, fields, "xstest")
 		if c, ok := r["completion"]; ok {
-			s.Response = str(c)
+			s.Response = datasets.Text(c)
 			s.Fields["response"] = s.Response
 		}
 		out = append(out, s)
@@ -243,7 +243,7 @@ func loadHH(path string, opt Options) ([]bench.Sample, error) {
 	var out []bench.Sample
 	merged := 0
 	err := rd.each([]string{"chosen", "rejected"}, func(line int, r datasets.Row) error {
-		turns, m, problem := parseTranscript(str(r["chosen"]))
+		turns, m, problem := parseTranscript(datasets.Text(r["chosen"]))
 		if problem != "" {
 			return rd.errorf(line, "chosen", "not a Human/Assistant transcript: %s", problem)
 		}
@@ -256,7 +256,7 @@ func loadHH(path string, opt Options) ([]bench.Sample, error) {
 			turns = turns[:len(turns)-1]
 		}
 		rejected := ""
-		if rt, _, p := parseTranscript(str(r["rejected"])); p == "" && rt[len(rt)-1].role == "assistant" {
+		if rt, _, p := parseTranscript(datasets.Text(r["rejected"])); p == "" && rt[len(rt)-1].role == "assistant" {
 			rejected = rt[len(rt)-1].text
 		}
 		msgs := make([]bench.Message, len(turns))

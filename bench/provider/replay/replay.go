@@ -71,15 +71,15 @@ func New(spec string, warn func(string, ...any)) (*Model, error) {
 		if !ok {
 			return &bench.InputError{File: path, Line: line, Field: respCol, Msg: "column missing"}
 		}
-		text := str(resp)
+		text := datasets.Text(resp)
 		if idCol != "" {
 			if v, ok := r[idCol]; ok {
-				m.byID[str(v)] = text
+				m.byID[datasets.Text(v)] = text
 			}
 		}
 		if promptCol != "" {
 			if v, ok := r[promptCol]; ok {
-				m.byPrompt[strings.TrimSpace(str(v))] = text
+				m.byPrompt[strings.TrimSpace(datasets.Text(v))] = text
 			}
 		}
 		return nil
@@ -100,22 +100,6 @@ func pickCol(r datasets.Row, given string, names []string) string {
 		}
 	}
 	return ""
-}
-
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprint(int64(x))
-		}
-		return fmt.Sprint(x)
-	default:
-		return fmt.Sprint(x)
-	}
 }
 
 // Len returns the number of recorded outputs.
