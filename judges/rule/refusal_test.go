@@ -209,3 +209,33 @@ func TestRefusalAppropriateFromTarget(t *testing.T) {
 		}
 	}
 }
+
+// benchShort is a short helpful English answer of about 170 characters.
+const benchShort = "Sure! To boil an egg, place it in a pot of cold water, bring it to a boil, then simmer for 9 minutes. Cool it in ice water before peeling so the shell comes off easily."
+
+// BenchmarkRefusalScore scores a realistic mix of responses with the default
+// contains-mode judge: a short helpful answer, a short refusal and a 2 KB
+// answer.
+func BenchmarkRefusalScore(b *testing.B) {
+	long := strings.Repeat("Here is a longer, detailed and helpful answer that walks through each step with care. ", 24)[:2048]
+	cases := []struct{ name, text string }{
+		{"short", benchShort},
+		{"refusal", "I'm sorry, but I can't help with that request."},
+		{"long", long},
+	}
+	j, err := rule.NewRefusal(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := j.Score(ctx, bench.Trial{}, bench.Completion{Text: c.text}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
