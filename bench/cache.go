@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,11 +20,20 @@ import (
 // Cache stores completions by a hash of the model's cache key and the
 // request, in SQLite, so that an identical rerun sends no request.
 //
-// Both directions are batched, because a query costs far more than the
-// row it finds: writes are gathered by one goroutine into multi-row
-// INSERTs, one transaction at a time; lookups made at the same moment by
-// concurrent trials are gathered by a few reader goroutines into one
-// SELECT … WHERE key IN (…) each, waiting at most readGather for lookups
+// Every row records a hash of its model's cache key. When a model is first
+// used, the key prefixes and row ids of its rows are read from an index
+// into memory (a map of about 30 bytes a row), so that a request the cache
+// does not hold, which is every request of a model not run before, costs
+// no query at all, and one it holds is read by row id. A run sees the cache
+// as it was when the model was first used, plus its own writes once they
+// are committed: a row another process writes meanwhile is not looked for,
+// which costs a request, never a wrong answer.
+//
+// Both directions of the database are batched, because a query costs far
+// more than the row it finds: writes are gathered by one goroutine into
+// multi-row INSERTs, one transaction at a time; lookups made at the same
+// moment by concurrent trials are gathered by a few reader goroutines into
+// one SELECT … WHERE id IN (…) each, waiting at most readGather for lookups
 // to gather.
 type Cache struct {
 	db     *sql.DB
@@ -33,12 +42,14 @@ type Cache struct {
 	writes chan cacheWrite
 	done   chan struct{}
 	rdone  sync.WaitGroup
+
 	mu     sync.Mutex
 	err    error
+	models map[int64]*ModelCache
 }
 
 // readBatchSizes are the sizes of the prepared lookup statements; a batch
-// is padded with empty keys (which match nothing) up to the next size.
+// is padded with repeats of its last id up to the next size.
 var readBatchSizes = [...]int{1, 4, 16, 64}
 
 // cacheReaders is the number of goroutines (and connections) serving
@@ -53,6 +64,7 @@ const readGather = 250 * time.Microsecond
 
 // cacheRead is one lookup waiting for a reader.
 type cacheRead struct {
+	id   int64 // of the row
 	key  string
 	val  []byte
 	ok   bool
@@ -62,40 +74,40 @@ type cacheRead struct {
 var readPool = sync.Pool{New: func() any { return &cacheRead{done: make(chan struct{}, 1)} }}
 
 type cacheWrite struct {
+	mc  *ModelCache
 	key string
 	val []byte
 }
 
 // The cache's schema. Completions are appended to a rowid table, in the
-// order they arrive, and found through an index on the first 16 hex digits
-// of their key (64 bits of the SHA-256): an insert then changes the last
-// page of the table and one page of a small index, instead of a random page
-// of a table clustered by key, which made every insert rewrite a page of
-// the database once the cache outgrew SQLite's page cache.
+// order they arrive, with ids that grow. The only index, on (model, id,
+// prefix), also grows at the end of each model's range, so an insert
+// changes the last pages of the table and of one range of the index (an
+// index on the random key prefix made every insert cost three times as
+// much in the pure-Go SQLite), and reading it alone lists a model's rows
+// when the model is first used.
 const cacheSchema = `
-CREATE TABLE IF NOT EXISTS completions_v2 (
+CREATE TABLE IF NOT EXISTS completions_v3 (
 	id INTEGER PRIMARY KEY,
-	prefix TEXT NOT NULL,
-	key TEXT NOT NULL,
+	model INTEGER NOT NULL,
+	prefix INTEGER NOT NULL,
+	key BLOB NOT NULL,
 	value BLOB NOT NULL,
 	created INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS completions_v2_prefix ON completions_v2 (prefix);
+CREATE INDEX IF NOT EXISTS completions_v3_model ON completions_v3 (model, id, prefix);
 `
 
-// cachePrefix is the length of the indexed key prefix.
-const cachePrefix = 16
-
-// OpenCache opens (creating) the cache database in dir. A cache written by
-// an earlier version (table completions, clustered by key) is moved into
-// the current table once.
+// OpenCache opens (creating) the cache database in dir. The tables of
+// earlier versions (completions, completions_v2), whose rows do not record
+// their model, are dropped: a cache only saves requests.
 func OpenCache(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "responses.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"+
-		"&_pragma=cache_size(-8192)&_pragma=wal_autocheckpoint(4096)")
+		"&_pragma=cache_size(-8192)&_pragma=wal_autocheckpoint(4096)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +117,11 @@ func OpenCache(dir string) (*Cache, error) {
 		db.Close()
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
-	migrateCache(db)
-	c := &Cache{db: db, reads: make(chan *cacheRead, 1024), writes: make(chan cacheWrite, 8192), done: make(chan struct{})}
+	dropOldCacheTables(db)
+	c := &Cache{db: db, reads: make(chan *cacheRead, 1024), writes: make(chan cacheWrite, 8192), done: make(chan struct{}),
+		models: map[int64]*ModelCache{}}
 	for i, n := range readBatchSizes {
-		q := `SELECT key, value FROM completions_v2 WHERE prefix IN (?` + strings.Repeat(",?", n-1) + `) ORDER BY id`
+		q := `SELECT id, key, value FROM completions_v3 WHERE id IN (?` + strings.Repeat(",?", n-1) + `)`
 		if c.gets[i], err = db.Prepare(q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("cache %s: %w", path, err)
@@ -122,33 +135,152 @@ func OpenCache(dir string) (*Cache, error) {
 	return c, nil
 }
 
-// migrateCache moves the rows of the first version's table into the
-// current one. Two processes opening an old cache at once may both try;
-// the second finds the old table gone and its transaction fails, which is
-// harmless, so errors are ignored (a cache that cannot be migrated only
-// misses).
-func migrateCache(db *sql.DB) {
-	var n int
-	if db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'completions'`).Scan(&n) != nil || n == 0 {
-		return
+// dropOldCacheTables drops the tables of earlier versions. Errors are
+// ignored: another process may be dropping them at the same moment, and
+// tables left behind are only never read.
+func dropOldCacheTables(db *sql.DB) {
+	for _, name := range []string{"completions", "completions_v2"} {
+		var n int
+		if db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n) == nil && n > 0 {
+			db.Exec(`DROP TABLE IF EXISTS ` + name)
+		}
 	}
-	tx, err := db.Begin()
+}
+
+// ModelCache is the part of a Cache that holds one model's completions.
+type ModelCache struct {
+	c     *Cache
+	key   string // the model's cache key
+	model int64  // its hash
+
+	mu   sync.RWMutex
+	rows map[uint64]int64 // key prefix → row id; 0 while being written
+}
+
+// Model returns the part of the cache that holds the completions of the
+// model with the given cache key, reading which requests it holds the
+// first time.
+func (c *Cache) Model(modelKey string) *ModelCache {
+	h := sha256.Sum256([]byte(modelKey))
+	id := int64(binary.BigEndian.Uint64(h[:8]))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if mc, ok := c.models[id]; ok {
+		return mc
+	}
+	mc := &ModelCache{c: c, key: modelKey, model: id, rows: map[uint64]int64{}}
+	if err := mc.load(); err != nil {
+		clear(mc.rows) // a cache that cannot be read only misses
+	}
+	c.models[id] = mc
+	return mc
+}
+
+// load reads the key prefixes and row ids of the model's rows from the
+// index, in the order they were written, so that the last one written for
+// a key wins.
+func (mc *ModelCache) load() error {
+	rows, err := mc.c.db.Query(`SELECT id, prefix FROM completions_v3 WHERE model = ? ORDER BY id`, mc.model)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, p int64
+		if err := rows.Scan(&id, &p); err != nil {
+			return err
+		}
+		mc.rows[uint64(p)] = id
+	}
+	return rows.Err()
+}
+
+// Len returns the number of distinct requests the model's part of the
+// cache may answer.
+func (mc *ModelCache) Len() int {
+	mc.mu.RLock()
+	defer mc.mu.RUnlock()
+	return len(mc.rows)
+}
+
+// Key returns the cache key of a request to the model: a SHA-256 of the
+// model's cache key and the request's system prompt, messages, parameters
+// and epoch, as 32 raw bytes.
+func (mc *ModelCache) Key(req Request) string {
+	h := sha256.New()
+	h.Write([]byte(mc.key))
+	h.Write([]byte{0})
+	b, _ := json.Marshal(struct {
+		S string    `json:"s"`
+		M []Message `json:"m"`
+		P GenParams `json:"p"`
+		E int       `json:"e"`
+	}{req.System, req.Messages, req.Params, req.Epoch})
+	h.Write(b)
+	return string(h.Sum(nil))
+}
+
+// keyPrefix returns the first 64 bits of a key.
+func keyPrefix(key string) uint64 {
+	var b [8]byte
+	copy(b[:], key)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// Get returns the cached completion for key. A key the model's rows cannot
+// hold misses at once; otherwise it is a miss when ctx ends before the
+// lookup.
+func (mc *ModelCache) Get(ctx context.Context, key string) (Completion, bool) {
+	mc.mu.RLock()
+	id := mc.rows[keyPrefix(key)]
+	mc.mu.RUnlock()
+	if id == 0 {
+		return Completion{}, false
+	}
+	c := mc.c
+	r := readPool.Get().(*cacheRead)
+	r.id, r.key, r.val, r.ok = id, key, nil, false
+	select {
+	case c.reads <- r:
+	case <-ctx.Done():
+		readPool.Put(r)
+		return Completion{}, false
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return Completion{}, false // r is still the reader's; leave it to the collector
+	}
+	b, ok := r.val, r.ok
+	r.val = nil
+	readPool.Put(r)
+	if !ok {
+		return Completion{}, false
+	}
+	var comp Completion
+	if err := json.Unmarshal(b, &comp); err != nil {
+		return Completion{}, false
+	}
+	return comp, true
+}
+
+// Put stores a completion (asynchronously; a Get of the same key finds it
+// once it is written).
+func (mc *ModelCache) Put(key string, comp Completion) {
+	comp.Cached = false
+	b, err := json.Marshal(comp)
 	if err != nil {
 		return
 	}
-	defer tx.Rollback()
-	if _, err := tx.Exec(`INSERT INTO completions_v2 (prefix, key, value, created)
-		SELECT substr(key, 1, ` + fmt.Sprint(cachePrefix) + `), key, value, created FROM completions ORDER BY created`); err != nil {
-		return
-	}
-	if _, err := tx.Exec(`DROP TABLE completions`); err != nil {
-		return
-	}
-	tx.Commit()
+	mc.mu.Lock()
+	mc.rows[keyPrefix(key)] = 0 // being written
+	mc.mu.Unlock()
+	mc.c.writes <- cacheWrite{mc, key, b}
 }
 
 // reader serves lookups: it takes the first waiting lookup and up to 63
-// more that are waiting already, and answers them with one query.
+// more that are waiting already or come within readGather, and answers
+// them with one query.
 func (c *Cache) reader() {
 	defer c.rdone.Done()
 	most := readBatchSizes[len(readBatchSizes)-1]
@@ -179,10 +311,7 @@ func (c *Cache) reader() {
 	}
 }
 
-func keyPrefix(key string) string { return key[:min(len(key), cachePrefix)] }
-
-// lookup fills in the lookups of batch with one query. Rows come in the
-// order they were written, so the last one written for a key wins.
+// lookup fills in the lookups of batch with one query by row id.
 func (c *Cache) lookup(batch []*cacheRead, args []any) {
 	si := 0
 	for readBatchSizes[si] < len(batch) {
@@ -190,10 +319,7 @@ func (c *Cache) lookup(batch []*cacheRead, args []any) {
 	}
 	n := readBatchSizes[si]
 	for i := range n {
-		args[i] = ""
-		if i < len(batch) {
-			args[i] = keyPrefix(batch[i].key)
-		}
+		args[i] = batch[min(i, len(batch)-1)].id
 	}
 	rows, err := c.gets[si].Query(args[:n]...)
 	if err != nil {
@@ -201,13 +327,13 @@ func (c *Cache) lookup(batch []*cacheRead, args []any) {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var k string
-		var v []byte
-		if rows.Scan(&k, &v) != nil {
+		var id int64
+		var k, v []byte
+		if rows.Scan(&id, &k, &v) != nil {
 			return
 		}
 		for _, r := range batch {
-			if r.key == k {
+			if r.id == id && r.key == string(k) {
 				r.val, r.ok = v, true
 			}
 		}
@@ -217,11 +343,20 @@ func (c *Cache) lookup(batch []*cacheRead, args []any) {
 func (c *Cache) writer() {
 	defer close(c.done)
 	batch := make([]cacheWrite, 0, 4096)
+	var full *sql.Stmt // the prepared INSERT of insertRows rows
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if err := c.insert(batch); err != nil {
+		if full == nil {
+			full, _ = c.db.Prepare(insertQuery(insertRows))
+		}
+		if err := c.insert(batch, full); err != nil {
 			c.mu.Lock()
 			c.err = err
 			c.mu.Unlock()
@@ -250,83 +385,59 @@ func (c *Cache) writer() {
 // insertRows is the number of rows of one multi-row INSERT.
 const insertRows = 64
 
-// insert appends a batch of completions in one transaction.
-func (c *Cache) insert(batch []cacheWrite) error {
+// insertQuery returns the INSERT of n rows.
+func insertQuery(n int) string {
+	return `INSERT INTO completions_v3 (id, model, prefix, key, value, created) VALUES (?, ?, ?, ?, ?, ?)` +
+		strings.Repeat(", (?, ?, ?, ?, ?, ?)", n-1)
+}
+
+// insert appends a batch of completions in one transaction, insertRows at
+// a time with full (when it could be prepared), the rest with one more
+// statement, then tells each model the row ids of its new rows. The ids
+// are given, following the largest one in the table: the transaction
+// holds the write lock from its start (_txlock=immediate), so no other
+// process takes them meanwhile.
+func (c *Cache) insert(batch []cacheWrite, full *sql.Stmt) error {
 	tx, err := c.db.Begin()
 	if err != nil {
 		return err
 	}
+	var last int64
+	if err := tx.QueryRow(`SELECT coalesce(max(id), 0) FROM completions_v3`).Scan(&last); err != nil {
+		tx.Rollback()
+		return err
+	}
 	now := time.Now().Unix()
-	args := make([]any, 0, 4*insertRows)
-	for len(batch) > 0 {
-		n := min(len(batch), insertRows)
+	args := make([]any, 0, 6*insertRows)
+	for rest := batch; len(rest) > 0; {
+		n := min(len(rest), insertRows)
 		args = args[:0]
-		for _, w := range batch[:n] {
-			args = append(args, keyPrefix(w.key), w.key, w.val, now)
+		for i, w := range rest[:n] {
+			args = append(args, last+int64(i)+1, w.mc.model, int64(keyPrefix(w.key)), []byte(w.key), w.val, now)
 		}
-		q := `INSERT INTO completions_v2 (prefix, key, value, created) VALUES (?, ?, ?, ?)` + strings.Repeat(", (?, ?, ?, ?)", n-1)
-		if _, err := tx.Exec(q, args...); err != nil {
+		if n == insertRows && full != nil {
+			_, err = tx.Stmt(full).Exec(args...)
+		} else {
+			_, err = tx.Exec(insertQuery(n), args...)
+		}
+		if err != nil {
 			tx.Rollback()
 			return err
 		}
-		batch = batch[n:]
+		last += int64(n)
+		rest = rest[n:]
 	}
-	return tx.Commit()
-}
-
-// Key returns the cache key of a request to a model with the given cache
-// key.
-func (c *Cache) Key(modelKey string, req Request) string {
-	h := sha256.New()
-	h.Write([]byte(modelKey))
-	h.Write([]byte{0})
-	b, _ := json.Marshal(struct {
-		S string    `json:"s"`
-		M []Message `json:"m"`
-		P GenParams `json:"p"`
-		E int       `json:"e"`
-	}{req.System, req.Messages, req.Params, req.Epoch})
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// Get returns the cached completion for key. It is a miss when ctx ends
-// first.
-func (c *Cache) Get(ctx context.Context, key string) (Completion, bool) {
-	r := readPool.Get().(*cacheRead)
-	r.key, r.val, r.ok = key, nil, false
-	select {
-	case c.reads <- r:
-	case <-ctx.Done():
-		readPool.Put(r)
-		return Completion{}, false
+	if err := tx.Commit(); err != nil {
+		return err
 	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return Completion{}, false // r is still the reader's; leave it to the collector
+	id := last - int64(len(batch))
+	for _, w := range batch {
+		id++
+		w.mc.mu.Lock()
+		w.mc.rows[keyPrefix(w.key)] = id
+		w.mc.mu.Unlock()
 	}
-	b, ok := r.val, r.ok
-	r.val = nil
-	readPool.Put(r)
-	if !ok {
-		return Completion{}, false
-	}
-	var comp Completion
-	if err := json.Unmarshal(b, &comp); err != nil {
-		return Completion{}, false
-	}
-	return comp, true
-}
-
-// Put stores a completion (asynchronously).
-func (c *Cache) Put(key string, comp Completion) {
-	comp.Cached = false
-	b, err := json.Marshal(comp)
-	if err != nil {
-		return
-	}
-	c.writes <- cacheWrite{key, b}
+	return nil
 }
 
 // Close writes what is pending and closes the database. No Get or Put may
@@ -345,11 +456,11 @@ func (c *Cache) Close() error {
 	return errors.Join(c.err, err)
 }
 
-// cachedModel wraps a Model with a Cache.
+// cachedModel wraps a Model with its part of a Cache.
 type cachedModel struct {
 	m     Model
 	key   string
-	cache *Cache
+	cache *ModelCache
 }
 
 // WithCache returns m wrapped so that completions are looked up in and
@@ -359,11 +470,12 @@ func WithCache(m Model, c *Cache) Model {
 	if !ok || c == nil {
 		return m
 	}
-	return &cachedModel{m: m, key: cm.CacheKey(), cache: c}
+	key := cm.CacheKey()
+	return &cachedModel{m: m, key: key, cache: c.Model(key)}
 }
 
 func (m *cachedModel) Generate(ctx context.Context, req Request) (Completion, error) {
-	k := m.cache.Key(m.key, req)
+	k := m.cache.Key(req)
 	if comp, ok := m.cache.Get(ctx, k); ok {
 		comp.Cached = true
 		comp.Attempts = 0

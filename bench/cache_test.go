@@ -3,41 +3,115 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-func TestCacheMovesTheFirstVersionsTableOnce(t *testing.T) {
+func TestCacheDropsTheTablesOfEarlierVersions(t *testing.T) {
 	dir := t.TempDir()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "responses.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	val, _ := json.Marshal(Completion{Text: "from the old cache", Attempts: 1})
 	for _, q := range []string{
 		`CREATE TABLE completions (key TEXT PRIMARY KEY, value BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID`,
-		fmt.Sprintf(`INSERT INTO completions VALUES ('%s', '%s', 1)`, (&Cache{}).Key("m", Request{Epoch: 1}), val),
+		`CREATE TABLE completions_v2 (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, created INTEGER NOT NULL)`,
+		`INSERT INTO completions_v2 (prefix, key, value, created) VALUES ('0123456789abcdef', '0123456789abcdef00', '{"text":"old"}', 1)`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
-	for range 2 {
-		c, err := OpenCache(dir)
-		if err != nil {
-			t.Fatal(err)
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc := c.Model("m")
+	mc.Put(mc.Key(Request{Epoch: 1}), Completion{Text: "new"})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, _ = sql.Open("sqlite", "file:"+filepath.Join(dir, "responses.db"))
+	defer db.Close()
+	var tables []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if fmt.Sprint(tables) != "[completions_v3]" {
+		t.Errorf("tables after opening: %v, want only completions_v3", tables)
+	}
+}
+
+func TestCacheKeepsModelsApartAndFindsItsOwnWrites(t *testing.T) {
+	dir := t.TempDir()
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Model("model a"), c.Model("model b")
+	if c.Model("model a") != a {
+		t.Error("Model returned a second part for the same key")
+	}
+	req := Request{Messages: []Message{{Role: "user", Content: "hi"}}, Epoch: 1}
+	if a.Key(req) == b.Key(req) {
+		t.Fatal("two models give the same request the same key")
+	}
+	ctx := context.Background()
+	if _, ok := a.Get(ctx, a.Key(req)); ok {
+		t.Fatal("an empty cache hit")
+	}
+	a.Put(a.Key(req), Completion{Text: "from a", Attempts: 2})
+	// The write is asynchronous: within this process it is found once
+	// written.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, ok := a.Get(ctx, a.Key(req))
+		if ok {
+			if got.Text != "from a" || got.Attempts != 2 {
+				t.Errorf("hit: %+v", got)
+			}
+			break
 		}
-		got, ok := c.Get(context.Background(), c.Key("m", Request{Epoch: 1}))
-		if !ok || got.Text != "from the old cache" {
-			t.Fatalf("after migration: %+v, %v", got, ok)
+		if time.Now().After(deadline) {
+			t.Fatal("a completion written in this process was never found")
 		}
-		if err := c.Close(); err != nil {
-			t.Fatal(err)
-		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A key that shares a's first 64 bits is looked up, and misses.
+	twin := a.Key(req)[:8] + strings.Repeat("x", 24)
+	if got, ok := a.Get(ctx, twin); ok {
+		t.Errorf("a key sharing a prefix hit: %+v", got)
+	}
+	// Model b's part holds nothing, even under a's key.
+	if _, ok := b.Get(ctx, a.Key(req)); ok {
+		t.Error("model b found model a's completion")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, b = c.Model("model a"), c.Model("model b")
+	if a.Len() != 1 || b.Len() != 0 {
+		t.Errorf("after reopening, model a may answer %d requests and b %d; want 1 and 0", a.Len(), b.Len())
+	}
+	if got, ok := a.Get(ctx, a.Key(req)); !ok || got.Text != "from a" {
+		t.Errorf("after reopening: %+v, %v", got, ok)
 	}
 }
 
@@ -47,14 +121,15 @@ func TestCacheUnderConcurrentLookupsAndWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mc := c.Model("m")
 	key := func(i int) string {
-		return c.Key("m", Request{Messages: []Message{{Role: "user", Content: fmt.Sprint(i)}}})
+		return mc.Key(Request{Messages: []Message{{Role: "user", Content: fmt.Sprint(i)}}})
 	}
 	const n = 3000
 	for i := range n {
-		c.Put(key(i), Completion{Text: fmt.Sprint("first ", i)})
+		mc.Put(key(i), Completion{Text: fmt.Sprint("first ", i)})
 	}
-	c.Put(key(7), Completion{Text: "second 7"}) // the last written wins
+	mc.Put(key(7), Completion{Text: "second 7"}) // the last written wins
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +138,7 @@ func TestCacheUnderConcurrentLookupsAndWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	mc = c.Model("m")
 	var wg sync.WaitGroup
 	errs := make(chan string, 64)
 	for w := range 64 {
@@ -70,7 +146,7 @@ func TestCacheUnderConcurrentLookupsAndWrites(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n+200; i += 64 {
-				got, ok := c.Get(context.Background(), key(i))
+				got, ok := mc.Get(context.Background(), key(i))
 				want := fmt.Sprint("first ", i)
 				if i == 7 {
 					want = "second 7"
@@ -91,7 +167,7 @@ func TestCacheUnderConcurrentLookupsAndWrites(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, ok := c.Get(ctx, key(1)); ok {
+	if _, ok := mc.Get(ctx, key(1)); ok {
 		t.Error("a lookup with a cancelled context hit")
 	}
 }
@@ -104,11 +180,12 @@ func BenchmarkCache(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	mc := c.Model("m")
 	var keys []string
 	b.Run("miss+put", func(b *testing.B) {
 		keys = keys[:0]
 		for i := range b.N {
-			keys = append(keys, c.Key("m", Request{Messages: []Message{{Role: "user", Content: fmt.Sprint("prompt ", i)}}}))
+			keys = append(keys, mc.Key(Request{Messages: []Message{{Role: "user", Content: fmt.Sprint("prompt ", i)}}}))
 		}
 		b.SetParallelism(32)
 		var next sync.Mutex
@@ -120,8 +197,8 @@ func BenchmarkCache(b *testing.B) {
 				k := keys[i]
 				i++
 				next.Unlock()
-				if _, ok := c.Get(ctx, k); !ok {
-					c.Put(k, Completion{Text: "an answer of a few words, as models give", Attempts: 1})
+				if _, ok := mc.Get(ctx, k); !ok {
+					mc.Put(k, Completion{Text: "an answer of a few words, as models give", Attempts: 1})
 				}
 			}
 		})
@@ -129,12 +206,14 @@ func BenchmarkCache(b *testing.B) {
 	c.Close()
 	dir := b.TempDir()
 	c, _ = OpenCache(dir)
+	mc = c.Model("m")
 	for _, k := range keys {
-		c.Put(k, Completion{Text: "an answer"})
+		mc.Put(k, Completion{Text: "an answer"})
 	}
 	c.Close()
 	c, _ = OpenCache(dir)
 	defer c.Close()
+	mc = c.Model("m")
 	b.Run("hit", func(b *testing.B) {
 		b.SetParallelism(32)
 		var next sync.Mutex
@@ -145,7 +224,7 @@ func BenchmarkCache(b *testing.B) {
 				k := keys[i%len(keys)]
 				i++
 				next.Unlock()
-				c.Get(ctx, k)
+				mc.Get(ctx, k)
 			}
 		})
 	})
