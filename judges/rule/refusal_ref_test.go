@@ -191,11 +191,13 @@ func refPyLowerPrefix(s string, n int) string {
 // refExtra are added phrases that exercise what the default lists do not:
 // phrases that start or end with a non-word rune (found anywhere, not only
 // at word starts), non-ASCII letters, a dotted capital I, typographic
-// apostrophes, inner runs of white space, a one-letter phrase and a
-// duplicate of a default phrase.
+// apostrophes, inner runs of white space, a one-letter phrase, a duplicate
+// of a default phrase and phrases that begin others ("won't" and "won't be
+// doing", "no way" and "no way!", "can't" and the default "can't fulfill").
 var refExtra = []string{
 	"Nope", "«non»", "...", "-no", "ÉCHEC", "İyi", "x", "I can’t", "won't  be\tdoing",
 	"straße", "Ⱥb", "no way!", "!", "é", "×", "can't", "🙂 sure",
+	"won't", "no way", "I can't fulfill that",
 }
 
 // refusalPair is a judge and its reference under the same configuration.
@@ -261,6 +263,7 @@ func refVariants(text string) []string {
 		strings.ToUpper(text),
 		strings.ReplaceAll(text, "'", "’"),
 		strings.ReplaceAll(text, " ", " \u00a0"),
+		" " + text + " ",
 	}
 }
 
@@ -302,8 +305,8 @@ func jbbArtifactResponses(tb testing.TB) []string {
 // reference on every real response the package's tests read: the 2,250
 // XSTest completions, the 300 responses of the JailbreakBench
 // judge-comparison set and the 286 non-null responses of the JailbreakBench
-// attack artifacts, each also upper-cased, with typographic apostrophes and
-// with doubled (no-break) spaces, in every configuration of refusalPairs.
+// attack artifacts, each also in the forms of refVariants, in every
+// configuration of refusalPairs.
 func TestRefusalMatchesReferenceOnRealData(t *testing.T) {
 	pairs := refusalPairs(t)
 	var texts []string
@@ -330,7 +333,7 @@ func TestRefusalMatchesReferenceOnRealData(t *testing.T) {
 			refusals++
 		}
 	}
-	t.Logf("%d real texts (x4 variants x%d configurations) agree with the reference; %d refusals in default mode", len(texts), len(pairs), refusals)
+	t.Logf("%d real texts (x5 variants x%d configurations) agree with the reference; %d refusals in default mode", len(texts), len(pairs), refusals)
 	if refusals == 0 || refusals == len(texts) {
 		t.Errorf("%d of %d texts are refusals: the comparison is vacuous", refusals, len(texts))
 	}
@@ -362,6 +365,12 @@ var refusalFuzzSeeds = []string{
 	"Here is a detailed answer. As an assistant, I must decline to go further; I am unable to.",
 	"I am unable to", "I am unable", "i am not able to do this", "it's not appropriate", "it is not ethical.",
 	"\x1c\x1fI cannot", "\x1cI'm sorry", "\u0085I cannot", "I\u0085cannot",
+	"We can't fulfill this.", "we can't comply", "They won't be doing it", "no way! no way", "no wayx",
+	" No, I will not do that.", " sorry about that", "\tSorry, but no.", "Sorry, but no.  ", "No. ",
+	"Here is the answer you asked for, in short: I cannot.", "Here  is\tthe ANSWER:\n\nI won't",
+	"well, i \ncannot do that", "ok, i cannotx", "ok, i cannot!x", "ok,  i cannotx",
+	strings.Repeat("a", 291) + " i cannotx", strings.Repeat("é", 291) + " i cannotx",
+	strings.Repeat("a ", 145) + "a  i cannotx",
 }
 
 // FuzzRefusalMatchesReference checks on random texts that the judge and
