@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/mores-eval/mores/bench"
@@ -37,13 +38,38 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	stopProfile := startProfile(os.Getenv("MORES_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stopProfile()
 	stop()
 	code := exitCode(err)
 	if err != nil && code != exitOK {
 		fmt.Fprintln(os.Stderr, "mores:", err)
 	}
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the process into path (for `go tool
+// pprof`; the performance harness's MORES_CPUPROFILE), when path is set,
+// and returns what stops it.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mores: MORES_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "mores: MORES_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // exitCode maps an error to the exit code of DESIGN.md.

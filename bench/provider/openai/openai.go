@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ type Model struct {
 	cfg     Config
 	format  *PromptFormat
 	client  *goopenai.Client
+	http    *http.Client // the client go-openai also uses
+	chatURL string
+	auth    []string      // the Authorization header; nil without a key
 	slots   chan struct{} // nil: no concurrency limit
 	limiter *rate.Limiter // nil: no rate limit
 }
@@ -43,8 +47,13 @@ func New(cfg Config) (*Model, error) {
 	}
 	gc := goopenai.DefaultConfig(cfg.APIKey)
 	gc.BaseURL = cfg.BaseURL
-	gc.HTTPClient = newHTTPClient(cfg.HTTPClient)
-	m := &Model{cfg: cfg, format: format, client: goopenai.NewClientWithConfig(gc)}
+	hc := newHTTPClient(cfg.HTTPClient)
+	gc.HTTPClient = hc
+	m := &Model{cfg: cfg, format: format, client: goopenai.NewClientWithConfig(gc), http: hc,
+		chatURL: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions"}
+	if cfg.APIKey != "" {
+		m.auth = []string{"Bearer " + cfg.APIKey}
+	}
 	if cfg.Concurrency > 0 {
 		m.slots = make(chan struct{}, cfg.Concurrency)
 	}
@@ -96,12 +105,15 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 	case m.cfg.Completions:
 		call, err = m.completionCall(req, params)
 	default:
-		call = m.chatCall(req, params)
+		call, err = m.chatCall(req, params)
 	}
 	if err != nil {
 		return bench.Completion{}, m.fail(&bench.ModelError{Kind: bench.Fatal, Err: err}, 0)
 	}
-	patch := zeroPatch(params)
+	var patch []byte
+	if params.ScoreContinuation || m.cfg.Completions {
+		patch = zeroPatch(params) // go-openai drops a temperature or top_p of 0
+	}
 	attempts := 0 // calls made; a wait cancelled before its call is not one
 	for {
 		if ctx.Err() != nil {
@@ -216,52 +228,6 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
-	}
-}
-
-// chatCall returns the call of the chat completions endpoint for req: the
-// system prompt as a system message, then the request's messages.
-func (m *Model) chatCall(req bench.Request, p bench.GenParams) callFunc {
-	msgs := make([]goopenai.ChatCompletionMessage, 0, len(req.Messages)+1)
-	if req.System != "" {
-		msgs = append(msgs, goopenai.ChatCompletionMessage{Role: goopenai.ChatMessageRoleSystem, Content: req.System})
-	}
-	for _, msg := range req.Messages {
-		msgs = append(msgs, goopenai.ChatCompletionMessage{Role: msg.Role, Content: msg.Content})
-	}
-	cr := goopenai.ChatCompletionRequest{Model: m.cfg.Model, Messages: msgs, Seed: p.Seed, Stop: p.Stop}
-	if p.Temperature != nil {
-		cr.Temperature = float32(*p.Temperature)
-	}
-	if p.TopP != nil {
-		cr.TopP = float32(*p.TopP)
-	}
-	if isReasoningModel(m.cfg.Model) {
-		// These models reject max_tokens; go-openai refuses to send it.
-		cr.MaxCompletionTokens = p.MaxTokens
-	} else {
-		cr.MaxTokens = p.MaxTokens
-	}
-	return func(ctx context.Context) (bench.Completion, error) {
-		resp, err := m.client.CreateChatCompletion(ctx, cr)
-		if err != nil {
-			return bench.Completion{}, err
-		}
-		if len(resp.Choices) == 0 {
-			return bench.Completion{}, errNoChoices
-		}
-		ch := resp.Choices[0]
-		text := ch.Message.Content
-		if text == "" && ch.Message.Refusal != "" {
-			// A refusal is an answer like any other.
-			text = ch.Message.Refusal
-		}
-		return bench.Completion{
-			Text:             text,
-			FinishReason:     string(ch.FinishReason),
-			PromptTokens:     int64(resp.Usage.PromptTokens),
-			CompletionTokens: int64(resp.Usage.CompletionTokens),
-		}, nil
 	}
 }
 

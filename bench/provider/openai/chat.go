@@ -1,0 +1,223 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	goopenai "github.com/sashabaranov/go-openai"
+
+	"github.com/mores-eval/mores/bench"
+)
+
+// The chat completions call is the one a run makes thousands of times a
+// second, so it does not go through go-openai's CreateChatCompletion, whose
+// request and response types (dozens of fields, custom unmarshalers) made
+// encoding and decoding cost about as much as the HTTP exchange itself
+// (`make bench`, pprof). It sends the request go-openai would send (the
+// same URL, headers and JSON members), decodes only the members it reads,
+// and reports failures as go-openai's *APIError and *RequestError, which
+// classify and redact read as before. go-openai still serves the
+// completions and log-probability calls.
+
+// maxResponseBytes bounds the body of an answer read into memory: a server
+// that sends more is broken or hostile, and the attempt fails.
+var maxResponseBytes int64 = 64 << 20
+
+// errTooLarge is the error of a response body over maxResponseBytes.
+var errTooLarge = fmt.Errorf("the response body is larger than %d MiB", maxResponseBytes>>20)
+
+// chatMessage is one message of a chat request.
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// chatRequest is the body of a chat completions request: the members of
+// go-openai's ChatCompletionRequest that Mores sets, with temperature and
+// top_p sent when they are set, 0 included.
+type chatRequest struct {
+	Model               string        `json:"model"`
+	Messages            []chatMessage `json:"messages"`
+	MaxTokens           int           `json:"max_tokens,omitempty"`
+	MaxCompletionTokens int           `json:"max_completion_tokens,omitempty"`
+	Temperature         *float64      `json:"temperature,omitempty"`
+	TopP                *float64      `json:"top_p,omitempty"`
+	Stop                []string      `json:"stop,omitempty"`
+	Seed                *int          `json:"seed,omitempty"`
+}
+
+// chatResponse holds the members of a chat completion that Mores reads.
+type chatResponse struct {
+	Choices []chatChoice `json:"choices"`
+	Usage   struct {
+		PromptTokens     int64 `json:"prompt_tokens"`
+		CompletionTokens int64 `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// chatChoice is one choice of a chat completion.
+type chatChoice struct {
+	Message struct {
+		Content chatContent `json:"content"`
+		Refusal string      `json:"refusal"`
+	} `json:"message"`
+	FinishReason string `json:"finish_reason"`
+}
+
+// chatContent is the content of an answer's message: a string, null, or
+// (from some servers) an array of parts, whose text parts are joined.
+type chatContent string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *chatContent) UnmarshalJSON(b []byte) error {
+	switch {
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*c = chatContent(s)
+	case len(b) > 0 && b[0] == '[':
+		var parts []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(b, &parts); err != nil {
+			return err
+		}
+		var sb strings.Builder
+		for _, p := range parts {
+			if p.Type == "text" || p.Type == "" {
+				sb.WriteString(p.Text)
+			}
+		}
+		*c = chatContent(sb.String())
+	default:
+		*c = "" // null
+	}
+	return nil
+}
+
+// chatBody encodes the chat request of req with parameters p.
+func (m *Model) chatBody(req bench.Request, p bench.GenParams) ([]byte, error) {
+	msgs := make([]chatMessage, 0, len(req.Messages)+1)
+	if req.System != "" {
+		msgs = append(msgs, chatMessage{Role: goopenai.ChatMessageRoleSystem, Content: req.System})
+	}
+	for _, msg := range req.Messages {
+		msgs = append(msgs, chatMessage{Role: msg.Role, Content: msg.Content})
+	}
+	cr := chatRequest{Model: m.cfg.Model, Messages: msgs, Temperature: p.Temperature, TopP: p.TopP, Stop: p.Stop, Seed: p.Seed}
+	if isReasoningModel(m.cfg.Model) {
+		// These models reject max_tokens.
+		cr.MaxCompletionTokens = p.MaxTokens
+	} else {
+		cr.MaxTokens = p.MaxTokens
+	}
+	return json.Marshal(cr)
+}
+
+// bufPool holds the buffers response bodies are read into.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// chatCall returns the call of the chat completions endpoint for req: the
+// system prompt as a system message, then the request's messages.
+func (m *Model) chatCall(req bench.Request, p bench.GenParams) (callFunc, error) {
+	body, err := m.chatBody(req, p)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (bench.Completion, error) {
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, m.chatURL, bytes.NewReader(body))
+		if err != nil {
+			return bench.Completion{}, err
+		}
+		h := hreq.Header
+		h["Content-Type"] = jsonHeader
+		h["Accept"] = jsonHeader
+		if m.auth != nil {
+			h["Authorization"] = m.auth
+		}
+		resp, err := m.http.Do(hreq)
+		if err != nil {
+			return bench.Completion{}, err
+		}
+		defer resp.Body.Close()
+		buf := bufPool.Get().(*bytes.Buffer)
+		defer func() {
+			if buf.Cap() <= 1<<20 {
+				buf.Reset()
+				bufPool.Put(buf)
+			}
+		}()
+		buf.Reset()
+		n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
+		if n > maxResponseBytes {
+			return bench.Completion{}, &bench.ModelError{Kind: bench.Fatal, Status: resp.StatusCode, Err: errTooLarge}
+		}
+		if resp.StatusCode < http.StatusOK || resp.StatusCode >= http.StatusBadRequest {
+			if err != nil {
+				return bench.Completion{}, fmt.Errorf("error, reading response body: %w", err)
+			}
+			return bench.Completion{}, apiError(resp, bytes.Clone(buf.Bytes()))
+		}
+		if err != nil {
+			return bench.Completion{}, err
+		}
+		var cr chatResponse
+		if !parseChat(buf.Bytes(), &cr) {
+			cr = chatResponse{}
+			err = json.Unmarshal(buf.Bytes(), &cr)
+		}
+		if err != nil {
+			var se *json.SyntaxError
+			if buf.Len() == 0 || (errors.As(err, &se) && se.Offset >= int64(buf.Len())) {
+				return bench.Completion{}, io.ErrUnexpectedEOF // the body ends inside the JSON
+			}
+			return bench.Completion{}, err
+		}
+		if len(cr.Choices) == 0 {
+			return bench.Completion{}, errNoChoices
+		}
+		ch := cr.Choices[0]
+		text := string(ch.Message.Content)
+		if text == "" && ch.Message.Refusal != "" {
+			// A refusal is an answer like any other.
+			text = ch.Message.Refusal
+		}
+		return bench.Completion{
+			Text:             text,
+			FinishReason:     ch.FinishReason,
+			PromptTokens:     cr.Usage.PromptTokens,
+			CompletionTokens: cr.Usage.CompletionTokens,
+		}, nil
+	}, nil
+}
+
+// jsonHeader is the value of the Content-Type and Accept headers.
+var jsonHeader = []string{"application/json"}
+
+// apiError returns the error of a failed response with the given body, as
+// go-openai reports it: an *APIError when the body is an OpenAI error
+// object, else a *RequestError.
+func apiError(resp *http.Response, body []byte) error {
+	var er goopenai.ErrorResponse
+	err := json.Unmarshal(body, &er)
+	if err != nil || er.Error == nil {
+		re := &goopenai.RequestError{HTTPStatus: resp.Status, HTTPStatusCode: resp.StatusCode, Err: err, Body: body}
+		if er.Error != nil {
+			re.Err = er.Error
+		}
+		return re
+	}
+	er.Error.HTTPStatus = resp.Status
+	er.Error.HTTPStatusCode = resp.StatusCode
+	return er.Error
+}
