@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,12 +169,18 @@ func (c *Cache) Model(modelKey string) *ModelCache {
 	if mc, ok := c.models[id]; ok {
 		return mc
 	}
-	mc := &ModelCache{c: c, key: modelKey, model: id, rows: map[uint64]int64{}}
+	mc := c.modelFor(modelKey)
 	if err := mc.load(); err != nil {
 		clear(mc.rows) // a cache that cannot be read only misses
 	}
 	c.models[id] = mc
 	return mc
+}
+
+// modelFor returns a new, empty part of the cache for a model key.
+func (c *Cache) modelFor(modelKey string) *ModelCache {
+	h := sha256.Sum256([]byte(modelKey))
+	return &ModelCache{c: c, key: modelKey, model: int64(binary.BigEndian.Uint64(h[:8])), rows: map[uint64]int64{}}
 }
 
 // load reads the key prefixes and row ids of the model's rows from the
@@ -205,19 +212,64 @@ func (mc *ModelCache) Len() int {
 
 // Key returns the cache key of a request to the model: a SHA-256 of the
 // model's cache key and the request's system prompt, messages, parameters
-// and epoch, as 32 raw bytes.
+// and epoch, as 32 raw bytes. The fields are written length-prefixed, so
+// that no two requests share an encoding; TestCacheKeyCoversEveryField
+// fails when a field is added to Request or GenParams without a decision
+// on whether it belongs in the key.
 func (mc *ModelCache) Key(req Request) string {
-	h := sha256.New()
-	h.Write([]byte(mc.key))
-	h.Write([]byte{0})
-	b, _ := json.Marshal(struct {
-		S string    `json:"s"`
-		M []Message `json:"m"`
-		P GenParams `json:"p"`
-		E int       `json:"e"`
-	}{req.System, req.Messages, req.Params, req.Epoch})
-	h.Write(b)
-	return string(h.Sum(nil))
+	bp := keyBufPool.Get().(*[]byte)
+	b := append((*bp)[:0], "mores-cache-key-v3\x00"...)
+	b = appendKeyString(b, mc.key)
+	b = appendKeyString(b, req.System)
+	b = binary.AppendUvarint(b, uint64(len(req.Messages)))
+	for _, m := range req.Messages {
+		b = appendKeyString(b, m.Role)
+		b = appendKeyString(b, m.Content)
+	}
+	p := req.Params
+	b = appendKeyFloat(b, p.Temperature)
+	b = appendKeyFloat(b, p.TopP)
+	b = binary.AppendVarint(b, int64(p.MaxTokens))
+	if p.Seed != nil {
+		b = append(b, 1)
+		b = binary.AppendVarint(b, int64(*p.Seed))
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(p.Stop)))
+	for _, s := range p.Stop {
+		b = appendKeyString(b, s)
+	}
+	if p.ScoreContinuation {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	b = binary.AppendVarint(b, int64(req.Epoch))
+	sum := sha256.Sum256(b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		keyBufPool.Put(bp)
+	}
+	return string(sum[:])
+}
+
+var keyBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendKeyString appends s, length-prefixed.
+func appendKeyString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendKeyFloat appends an optional float: a presence byte, then its
+// bits.
+func appendKeyFloat(b []byte, f *float64) []byte {
+	if f == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(*f))
 }
 
 // keyPrefix returns the first 64 bits of a key.

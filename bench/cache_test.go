@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -228,4 +229,67 @@ func BenchmarkCache(b *testing.B) {
 			}
 		})
 	})
+}
+
+func TestCacheKeyCoversEveryField(t *testing.T) {
+	mc := (&Cache{}).modelFor("m")
+	base := Request{Messages: []Message{{Role: "user", Content: "hi"}}}
+	baseKey := mc.Key(base)
+	// Every field of GenParams changes the key.
+	pt := reflect.TypeOf(GenParams{})
+	for i := range pt.NumField() {
+		req := base
+		f := reflect.ValueOf(&req.Params).Elem().Field(i)
+		switch f.Kind() {
+		case reflect.Pointer:
+			v := reflect.New(f.Type().Elem())
+			switch v.Elem().Kind() {
+			case reflect.Float64:
+				v.Elem().SetFloat(0.5)
+			case reflect.Int:
+				v.Elem().SetInt(3)
+			default:
+				t.Fatalf("GenParams.%s: decide how the cache key encodes %s", pt.Field(i).Name, f.Type())
+			}
+			f.Set(v)
+		case reflect.Int:
+			f.SetInt(7)
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{"x"}))
+		default:
+			t.Fatalf("GenParams.%s: decide how the cache key encodes %s", pt.Field(i).Name, f.Type())
+		}
+		if mc.Key(req) == baseKey {
+			t.Errorf("GenParams.%s does not change the cache key", pt.Field(i).Name)
+		}
+	}
+	// A zero that is set differs from one that is not.
+	zero, zeroSeed := 0.0, 0
+	for name, req := range map[string]Request{
+		"temperature 0": {Messages: base.Messages, Params: GenParams{Temperature: &zero}},
+		"seed 0":        {Messages: base.Messages, Params: GenParams{Seed: &zeroSeed}},
+		"system":        {Messages: base.Messages, System: "s"},
+		"epoch":         {Messages: base.Messages, Epoch: 1},
+		"role":          {Messages: []Message{{Role: "assistant", Content: "hi"}}},
+		"content":       {Messages: []Message{{Role: "user", Content: "hi!"}}},
+		"split content": {Messages: []Message{{Role: "user", Content: "h"}, {Role: "user", Content: "i"}}},
+	} {
+		if mc.Key(req) == baseKey {
+			t.Errorf("%s does not change the cache key", name)
+		}
+	}
+	if (&Cache{}).modelFor("n").Key(base) == baseKey {
+		t.Error("the model's key does not change the cache key")
+	}
+	// Request's fields are each in the key or left out on purpose.
+	decided := map[string]bool{"System": true, "Messages": true, "Params": true, "Epoch": true,
+		"SampleID": false, "Sample": false, "Seed": false}
+	rt := reflect.TypeOf(Request{})
+	for i := range rt.NumField() {
+		if _, ok := decided[rt.Field(i).Name]; !ok {
+			t.Errorf("Request.%s: decide whether the cache key includes it", rt.Field(i).Name)
+		}
+	}
 }
