@@ -68,113 +68,169 @@ type pendingEntry struct {
 	e   *Entry
 }
 
+// orderedWriter writes journal entries, given in journal order, as rows of
+// responses.parquet and scores.parquet in plan order, through a window of
+// reorderWindow entries. It serves WriteResults, reading a journal, and
+// Run, which hands it each entry as it journals it, so that a run's
+// results are written while it runs.
+type orderedWriter struct {
+	runID  string
+	resp   *ParquetWriter[ResponseRow]
+	scores *ParquetWriter[ScoreRow]
+	rc     ResultCounts
+
+	h         []pendingEntry // a binary min-heap by plan index, then journal position
+	seq       int64
+	lastIndex int64
+	lastKey   TrialKey
+	haveKey   bool
+}
+
+// newOrderedWriter creates the Parquet files of dir (written in place by
+// close, removed by abort).
+func newOrderedWriter(dir, runID string) (*orderedWriter, error) {
+	resp, err := CreateParquet[ResponseRow](filepath.Join(dir, ResponsesFile))
+	if err != nil {
+		return nil, err
+	}
+	scores, err := CreateParquet[ScoreRow](filepath.Join(dir, ScoresFile))
+	if err != nil {
+		resp.Abort()
+		return nil, err
+	}
+	return &orderedWriter{runID: runID, resp: resp, scores: scores, lastIndex: math.MinInt64}, nil
+}
+
+func (w *orderedWriter) less(a, b pendingEntry) bool {
+	return a.e.Index < b.e.Index || (a.e.Index == b.e.Index && a.seq < b.seq)
+}
+
+func (w *orderedWriter) push(p pendingEntry) {
+	h := append(w.h, p)
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !w.less(h[i], h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+	w.h = h
+}
+
+func (w *orderedWriter) pop() pendingEntry {
+	h := w.h
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = pendingEntry{}
+	h = h[:last]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && w.less(h[l], h[m]) {
+			m = l
+		}
+		if r < len(h) && w.less(h[r], h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	w.h = h
+	return top
+}
+
+// emit writes the rows of the next entry in plan order, or returns
+// errOutOfOrder.
+func (w *orderedWriter) emit(p pendingEntry) error {
+	e := p.e
+	if e.Index < w.lastIndex {
+		return errOutOfOrder
+	}
+	if e.Index != w.lastIndex {
+		w.lastIndex, w.haveKey = e.Index, false
+	}
+	if e.Kind == EntryTrial {
+		k := e.Key()
+		switch {
+		case w.haveKey && k == w.lastKey:
+			return nil // the same trial journaled again: keep the first
+		case w.haveKey:
+			return errOutOfOrder // two trials at one index: not one plan
+		}
+		w.lastKey, w.haveKey = k, true
+	}
+	return writeRows(e, w.runID, w.resp, w.scores, &w.rc)
+}
+
+// add takes the next entry of the journal, which the writer keeps.
+func (w *orderedWriter) add(e *Entry) error {
+	w.seq++
+	w.push(pendingEntry{seq: w.seq, e: e})
+	if len(w.h) > reorderWindow {
+		return w.emit(w.pop())
+	}
+	return nil
+}
+
+// close writes the entries still waiting and finishes both files.
+func (w *orderedWriter) close() (ResultCounts, error) {
+	for len(w.h) > 0 {
+		if err := w.emit(w.pop()); err != nil {
+			w.abort()
+			return w.rc, err
+		}
+	}
+	if err := w.resp.Close(); err != nil {
+		w.scores.Abort()
+		return w.rc, err
+	}
+	if err := w.scores.Close(); err != nil {
+		return w.rc, err
+	}
+	return w.rc, nil
+}
+
+// abort removes the files being written.
+func (w *orderedWriter) abort() {
+	w.resp.Abort()
+	w.scores.Abort()
+}
+
 // writeResultsInOrder writes the results in one pass over the journal and
 // reports false (having written nothing) when the journal is not nearly in
 // plan order: when an entry comes after reorderWindow entries of later
 // plan indexes, or two different trials share a plan index.
 func writeResultsInOrder(dir, jpath, runID string) (ResultCounts, bool, error) {
-	var rc ResultCounts
-	resp, err := CreateParquet[ResponseRow](filepath.Join(dir, ResponsesFile))
+	w, err := newOrderedWriter(dir, runID)
 	if err != nil {
-		return rc, false, err
+		return ResultCounts{}, false, err
 	}
-	defer resp.Abort()
-	scores, err := CreateParquet[ScoreRow](filepath.Join(dir, ScoresFile))
-	if err != nil {
-		return rc, false, err
-	}
-	defer scores.Abort()
-
-	less := func(a, b pendingEntry) bool {
-		return a.e.Index < b.e.Index || (a.e.Index == b.e.Index && a.seq < b.seq)
-	}
-	// A binary min-heap of pending entries, ordered by plan index, then by
-	// position in the journal.
-	var h []pendingEntry
-	push := func(p pendingEntry) {
-		h = append(h, p)
-		for i := len(h) - 1; i > 0; {
-			parent := (i - 1) / 2
-			if !less(h[i], h[parent]) {
-				break
-			}
-			h[i], h[parent] = h[parent], h[i]
-			i = parent
-		}
-	}
-	pop := func() pendingEntry {
-		top := h[0]
-		last := len(h) - 1
-		h[0] = h[last]
-		h[last] = pendingEntry{}
-		h = h[:last]
-		for i := 0; ; {
-			l, r, m := 2*i+1, 2*i+2, i
-			if l < len(h) && less(h[l], h[m]) {
-				m = l
-			}
-			if r < len(h) && less(h[r], h[m]) {
-				m = r
-			}
-			if m == i {
-				break
-			}
-			h[i], h[m] = h[m], h[i]
-			i = m
-		}
-		return top
-	}
-	lastIndex := int64(math.MinInt64)
-	var lastKey TrialKey
-	haveKey := false
-	emit := func(p pendingEntry) error {
-		e := p.e
-		if e.Index < lastIndex {
-			return errOutOfOrder
-		}
-		if e.Index != lastIndex {
-			lastIndex, haveKey = e.Index, false
-		}
-		if e.Kind == EntryTrial {
-			k := e.Key()
-			switch {
-			case haveKey && k == lastKey:
-				return nil // the same trial journaled again: keep the first
-			case haveKey:
-				return errOutOfOrder // two trials at one index: not one plan
-			}
-			lastKey, haveKey = k, true
-		}
-		return writeRows(e, runID, resp, scores, &rc)
-	}
-
 	d := newEntryDecoder()
-	var seq int64
-	err = scanLines(jpath, func(_ int64, line []byte) error {
-		seq++
+	var line int64
+	err = scanLines(jpath, func(_ int64, b []byte) error {
+		line++
 		e := &Entry{}
-		if err := d.decode(line, e); err != nil {
-			return &InputError{File: jpath, Line: int(seq), Msg: "corrupt journal entry: " + err.Error()}
+		if err := d.decode(b, e); err != nil {
+			return &InputError{File: jpath, Line: int(line), Msg: "corrupt journal entry: " + err.Error()}
 		}
-		push(pendingEntry{seq: seq, e: e})
-		if len(h) > reorderWindow {
-			return emit(pop())
-		}
-		return nil
+		return w.add(e)
 	})
-	for err == nil && len(h) > 0 {
-		err = emit(pop())
+	if err != nil {
+		w.abort()
+		if errors.Is(err, errOutOfOrder) {
+			return ResultCounts{}, false, nil
+		}
+		return ResultCounts{}, false, err
 	}
+	rc, err := w.close()
 	if errors.Is(err, errOutOfOrder) {
-		return rc, false, nil
+		return ResultCounts{}, false, nil
 	}
 	if err != nil {
-		return rc, false, err
-	}
-	if err := resp.Close(); err != nil {
-		return rc, false, err
-	}
-	if err := scores.Close(); err != nil {
 		return rc, false, err
 	}
 	return rc, true, nil

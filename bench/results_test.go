@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // referenceResults is the obvious implementation of WriteResults, holding
@@ -226,5 +229,81 @@ func TestWriteResultsInOnePassOrFallsBack(t *testing.T) {
 				t.Fatalf("rows differ from the reference (%d and %d rows)", len(got), len(want))
 			}
 		})
+	}
+}
+
+// jitterModel answers after a random pause, so that concurrent trials
+// finish out of turn.
+type jitterModel struct{}
+
+func (jitterModel) Generate(_ context.Context, r Request) (Completion, error) {
+	time.Sleep(time.Duration(rand.IntN(1500)) * time.Microsecond)
+	if strings.HasSuffix(r.Prompt(), "7") {
+		return Completion{Attempts: 2}, &ModelError{Kind: Transient, Err: errors.New("boom")}
+	}
+	return Completion{Text: "answer to " + r.Prompt(), Attempts: 1}, nil
+}
+
+// lengthJudge scores the length of an answer.
+type lengthJudge struct{}
+
+func (lengthJudge) Name() string { return "length" }
+func (lengthJudge) Score(_ context.Context, _ Trial, c Completion) ([]Score, error) {
+	return []Score{{Metric: "chars", Value: float64(len(c.Text))}, {Metric: "long", Value: float64(len(c.Text) / 20)}}, nil
+}
+
+// TestRunWritesTheResultsWhileItRuns checks that the Parquet files a run
+// writes as it journals are the ones WriteResults makes from its journal,
+// row for row, and that a resumed run leaves them to WriteResults.
+func TestRunWritesTheResultsWhileItRuns(t *testing.T) {
+	dir := t.TempDir()
+	var samples []Sample
+	for i := range 700 {
+		samples = append(samples, Sample{ID: fmt.Sprintf("s%04d", i), Input: fmt.Sprint("prompt ", i)})
+	}
+	render := func(s Sample) (Request, error) {
+		return Request{Messages: []Message{{Role: "user", Content: s.Input}}}, nil
+	}
+	spec := RunSpec{RunID: "r", Dir: dir, Epochs: 2, Concurrency: 48, WriteResults: true,
+		Suites: []SuitePlan{{Name: "s", Render: render, Samples: samples, Judges: []Judge{lengthJudge{}}}},
+		Models: []ModelPlan{{Name: "a", Model: jitterModel{}}, {Name: "b", Model: jitterModel{}}}}
+	st, err := Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Results == nil || st.Results.Trials != 2800 || st.Results.Errors != 280 {
+		t.Fatalf("results written by the run: %+v", st.Results)
+	}
+	read := func() (resp, scores []string) {
+		ReadParquet(filepath.Join(dir, ResponsesFile), func(r ResponseRow) error {
+			resp = append(resp, fmt.Sprint(r.SampleID, "|", r.Model, "|", r.Epoch, "|", len(r.Prompt), "|", r.Response, "|", Deref(r.Error)))
+			return nil
+		})
+		ReadParquet(filepath.Join(dir, ScoresFile), func(r ScoreRow) error {
+			scores = append(scores, fmt.Sprint(r.SampleID, "|", r.Model, "|", r.Epoch, "|", r.Judge, "|", r.Metric, "|", *r.Value, "|", Deref(r.Error)))
+			return nil
+		})
+		return resp, scores
+	}
+	streamedResp, streamedScores := read()
+	wantResp, _ := referenceResults(t, filepath.Join(dir, JournalFile))
+	if !slices.Equal(streamedResp, wantResp) {
+		t.Fatalf("the run's responses.parquet differs from the journal's (%d and %d rows)", len(streamedResp), len(wantResp))
+	}
+	rc, err := WriteResults(dir, "r")
+	if err != nil || rc != *st.Results {
+		t.Fatalf("WriteResults: %+v, %v; the run counted %+v", rc, err, *st.Results)
+	}
+	afterResp, afterScores := read()
+	if !slices.Equal(streamedResp, afterResp) || !slices.Equal(streamedScores, afterScores) || len(afterScores) != 2*(2800-280) {
+		t.Fatalf("the run's files differ from WriteResults' (%d/%d responses, %d/%d scores)",
+			len(streamedResp), len(afterResp), len(streamedScores), len(afterScores))
+	}
+	// A resumed run (its journal not empty) leaves the files to
+	// WriteResults.
+	spec.Suites[0].Samples = append(samples, Sample{ID: "late", Input: "one more"})
+	st, err = Run(context.Background(), spec)
+	if err != nil || st.Results != nil || st.Done != 4 {
+		t.Fatalf("resumed: %+v, %v", st, err)
 	}
 }

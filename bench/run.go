@@ -70,6 +70,14 @@ type RunSpec struct {
 	// UnreachableAfter is how many consecutive failures of a model that has
 	// never answered abort the run (default 8).
 	UnreachableAfter int
+	// WriteResults asks Run to write responses.parquet and scores.parquet
+	// while it runs, from the entries it journals, as WriteResults would
+	// write them from the journal afterwards; Stats.Results then holds
+	// their counts. Run does so only for a journal it starts, in a plan
+	// without pair judges (whose scores come at the end); otherwise, and
+	// when the entries come too far out of plan order, Stats.Results is
+	// nil and the caller calls WriteResults.
+	WriteResults bool
 }
 
 // Stats counts what a run did.
@@ -80,6 +88,9 @@ type Stats struct {
 	Errors   int64 `json:"errors"`
 	Cached   int64 `json:"cached"`
 	Requests int64 `json:"-"`
+	// Results counts the rows of responses.parquet and scores.parquet when
+	// Run wrote them (RunSpec.WriteResults), else it is nil.
+	Results *ResultCounts `json:"-"`
 }
 
 // ErrUnreachable is returned when a model fails every request.
@@ -156,7 +167,9 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	// What is done already: the sorted hashes of journaled trial keys.
 	seed := maphash.MakeSeed()
 	var done []uint64
+	journaled := 0
 	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
+		journaled++
 		if e.Kind == EntryTrial {
 			done = append(done, keyHash(seed, e.Key()))
 		}
@@ -178,6 +191,20 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		return st, err
 	}
 	defer j.Close()
+
+	// The results, written as entries are journaled, when the journal is
+	// this run's alone and in plan order.
+	var results *orderedWriter
+	if spec.WriteResults && journaled == 0 && !hasPairJudges(&spec) {
+		if results, err = newOrderedWriter(spec.Dir, spec.RunID); err != nil {
+			return st, err
+		}
+		defer func() {
+			if results != nil {
+				results.abort()
+			}
+		}()
+	}
 
 	// Count the samples × attacks in the shard; they are prepared later, as
 	// the producer reaches them.
@@ -320,6 +347,12 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 			if werr == nil {
 				werr = j.Append(e)
 			}
+			if results != nil {
+				if werr != nil || results.add(e) != nil {
+					results.abort() // WriteResults will read the journal
+					results = nil
+				}
+			}
 			pending = true
 			st.Done++
 			if e.Error != "" {
@@ -345,6 +378,13 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	flush()
 	if werr != nil {
 		return st, fmt.Errorf("journal: %w", werr)
+	}
+	if results != nil {
+		rc, err := results.close()
+		results = nil
+		if err == nil {
+			st.Results = &rc
+		}
 	}
 
 	// Pair judges run once every trial is in.
@@ -457,6 +497,16 @@ type identity struct{}
 
 func (identity) Name() string                       { return "none" }
 func (identity) Transform(s Sample) (Sample, error) { return s, nil }
+
+// hasPairJudges reports whether a suite of the plan has pair judges.
+func hasPairJudges(spec *RunSpec) bool {
+	for _, sp := range spec.Suites {
+		if len(sp.PairJudges) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // runPairJudges runs each suite's pair judges over every pair of models that
 // answered the same sample, attack and epoch, and journals their scores

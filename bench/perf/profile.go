@@ -142,7 +142,7 @@ func profilePipeline(ctx context.Context, o options, stdout io.Writer) error {
 		}
 		start = time.Now()
 		st, err := bench.Run(ctx, bench.RunSpec{RunID: filepath.Base(dir), Dir: dir, Suites: []bench.SuitePlan{sp},
-			Models: models, Epochs: epochs, Seed: 1, Concurrency: concurrency, Cache: cache})
+			Models: models, Epochs: epochs, Seed: 1, Concurrency: concurrency, Cache: cache, WriteResults: true})
 		if err != nil {
 			return err
 		}
@@ -150,9 +150,13 @@ func profilePipeline(ctx context.Context, o options, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "               %d trials, %d cached, %.0f trials/s\n", st.Done, st.Cached,
 			float64(st.Done)/time.Since(start).Seconds())
 		start = time.Now()
-		rc, err := bench.WriteResults(dir, filepath.Base(dir))
-		if err != nil {
-			return err
+		rc := st.Results // written during the run, as mores run does
+		if rc == nil {
+			c, err := bench.WriteResults(dir, filepath.Base(dir))
+			if err != nil {
+				return err
+			}
+			rc = &c
 		}
 		step("write results", start)
 		fmt.Fprintf(stdout, "               %d + %d rows\n", rc.Trials, rc.Scores)

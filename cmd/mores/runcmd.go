@@ -462,7 +462,7 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	}
 
 	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
-		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf}
+		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true}
 	var bar *progressbar.ProgressBar
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("trials"),
@@ -484,7 +484,13 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 
 // finishRun writes the results of whatever finished, then reports.
 func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.Stats, runErr error, p *plan) error {
-	counts, werr := bench.WriteResults(dir, o.RunID)
+	var counts bench.ResultCounts
+	var werr error
+	if st.Results != nil {
+		counts = *st.Results // written while the run ran
+	} else {
+		counts, werr = bench.WriteResults(dir, o.RunID)
+	}
 	var rows []bench.SummaryRow
 	if werr == nil {
 		rows, werr = reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(o.Seed)})
