@@ -21,21 +21,25 @@ import (
 // Cache stores completions by a hash of the model's cache key and the
 // request, in SQLite, so that an identical rerun sends no request.
 //
-// Every row records a hash of its model's cache key. When a model is first
-// used, the key prefixes and row ids of its rows are read from an index
-// into memory (a map of about 30 bytes a row), so that a request the cache
-// does not hold, which is every request of a model not run before, costs
-// no query at all, and one it holds is read by row id. A run sees the cache
-// as it was when the model was first used, plus its own writes once they
-// are committed: a row another process writes meanwhile is not looked for,
-// which costs a request, never a wrong answer.
+// A row of the database holds up to rowSlots completions of one model,
+// written together: a row costs the pure-Go SQLite about as much as one
+// completion did, so a first run pays a sixteenth of it per completion.
+// When a model is first used, the keys of its rows are read from an index
+// into memory (a map of key prefix to row and slot, about 30 bytes a
+// completion), so that a request the cache does not hold, which is every
+// request of a model not run before, costs no query at all, and one it
+// holds is read by row id. Rows read lately are kept decoded, so that a
+// rerun, which asks for completions in about the order they were written,
+// reads each row once. A run sees the cache as it was when the model was
+// first used, plus its own writes once they are committed: a row another
+// process writes meanwhile is not looked for, which costs a request, never
+// a wrong answer.
 //
-// Both directions of the database are batched, because a query costs far
-// more than the row it finds: writes are gathered by one goroutine into
-// multi-row INSERTs, one transaction at a time; lookups made at the same
-// moment by concurrent trials are gathered by a few reader goroutines into
-// one SELECT … WHERE id IN (…) each, waiting at most readGather for lookups
-// to gather.
+// Both directions of the database are batched: writes are gathered by one
+// goroutine into rows, one transaction at a time; lookups of rows not in
+// memory made at the same moment by concurrent trials are gathered by a
+// few reader goroutines into one SELECT … WHERE id IN (…) each, waiting at
+// most readGather for lookups to gather.
 type Cache struct {
 	db     *sql.DB
 	gets   [len(readBatchSizes)]*sql.Stmt
@@ -43,11 +47,19 @@ type Cache struct {
 	writes chan cacheWrite
 	done   chan struct{}
 	rdone  sync.WaitGroup
+	recent rowLRU
 
 	mu     sync.Mutex
 	err    error
 	models map[int64]*ModelCache
 }
+
+// rowSlots is the most completions a row holds; a location packs a row id
+// and a slot as id<<slotBits | slot.
+const (
+	rowSlots = 16
+	slotBits = 5
+)
 
 // readBatchSizes are the sizes of the prepared lookup statements; a batch
 // is padded with repeats of its last id up to the next size.
@@ -63,12 +75,77 @@ const cacheReaders = 2
 // saves most of that; a model answers in far more than this.
 const readGather = 250 * time.Microsecond
 
-// cacheRead is one lookup waiting for a reader.
+// cacheRow is a row of the database, decoded: the keys of its completions
+// (32 bytes each) and their values.
+type cacheRow struct {
+	keys []byte
+	vals [][]byte
+}
+
+// decodeRow splits a row's values blob (each value preceded by its length
+// as a uvarint) into values; it returns nil for a malformed row.
+func decodeRow(keys, blob []byte) *cacheRow {
+	n := len(keys) / sha256.Size
+	if n*sha256.Size != len(keys) || n == 0 || n > rowSlots {
+		return nil
+	}
+	r := &cacheRow{keys: keys, vals: make([][]byte, 0, n)}
+	for range n {
+		l, k := binary.Uvarint(blob)
+		if k <= 0 || uint64(len(blob)-k) < l {
+			return nil
+		}
+		r.vals = append(r.vals, blob[k:k+int(l)])
+		blob = blob[k+int(l):]
+	}
+	return r
+}
+
+// completion returns the completion in slot i if its key is key.
+func (r *cacheRow) completion(i int, key string) (Completion, bool) {
+	if i >= len(r.vals) || string(r.keys[i*sha256.Size:(i+1)*sha256.Size]) != key {
+		return Completion{}, false
+	}
+	var comp Completion
+	if err := json.Unmarshal(r.vals[i], &comp); err != nil {
+		return Completion{}, false
+	}
+	return comp, true
+}
+
+// rowLRU holds the rows read lately (first in, first out).
+type rowLRU struct {
+	mu   sync.Mutex
+	rows map[int64]*cacheRow
+	ring [256]int64
+	next int
+}
+
+func (l *rowLRU) get(id int64) *cacheRow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rows[id]
+}
+
+func (l *rowLRU) put(id int64, r *cacheRow) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rows == nil {
+		l.rows = map[int64]*cacheRow{}
+	}
+	if _, ok := l.rows[id]; ok {
+		return
+	}
+	delete(l.rows, l.ring[l.next])
+	l.ring[l.next] = id
+	l.next = (l.next + 1) % len(l.ring)
+	l.rows[id] = r
+}
+
+// cacheRead is one row lookup waiting for a reader.
 type cacheRead struct {
-	id   int64 // of the row
-	key  string
-	val  []byte
-	ok   bool
+	id   int64
+	row  *cacheRow
 	done chan struct{}
 }
 
@@ -80,28 +157,25 @@ type cacheWrite struct {
 	val []byte
 }
 
-// The cache's schema. Completions are appended to a rowid table, in the
-// order they arrive, with ids that grow. The only index, on (model, id,
-// prefix), also grows at the end of each model's range, so an insert
-// changes the last pages of the table and of one range of the index (an
-// index on the random key prefix made every insert cost three times as
-// much in the pure-Go SQLite), and reading it alone lists a model's rows
-// when the model is first used.
+// The cache's schema. Rows are appended in the order they are written,
+// with ids that grow. The only index, on (model, id, keys), also grows at
+// the end of each model's range, so an insert changes the last pages of
+// the table and of one range of the index, and reading the index alone
+// lists the keys of a model's completions when the model is first used.
 const cacheSchema = `
-CREATE TABLE IF NOT EXISTS completions_v3 (
+CREATE TABLE IF NOT EXISTS cache_rows (
 	id INTEGER PRIMARY KEY,
 	model INTEGER NOT NULL,
-	prefix INTEGER NOT NULL,
-	key BLOB NOT NULL,
-	value BLOB NOT NULL,
+	keys BLOB NOT NULL,
+	vals BLOB NOT NULL,
 	created INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS completions_v3_model ON completions_v3 (model, id, prefix);
+CREATE INDEX IF NOT EXISTS cache_rows_model ON cache_rows (model, id, keys);
 `
 
 // OpenCache opens (creating) the cache database in dir. The tables of
-// earlier versions (completions, completions_v2), whose rows do not record
-// their model, are dropped: a cache only saves requests.
+// earlier versions (completions, completions_v2, completions_v3) are
+// dropped: a cache only saves requests.
 func OpenCache(dir string) (*Cache, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -122,7 +196,7 @@ func OpenCache(dir string) (*Cache, error) {
 	c := &Cache{db: db, reads: make(chan *cacheRead, 1024), writes: make(chan cacheWrite, 8192), done: make(chan struct{}),
 		models: map[int64]*ModelCache{}}
 	for i, n := range readBatchSizes {
-		q := `SELECT id, key, value FROM completions_v3 WHERE id IN (?` + strings.Repeat(",?", n-1) + `)`
+		q := `SELECT id, keys, vals FROM cache_rows WHERE id IN (?` + strings.Repeat(",?", n-1) + `)`
 		if c.gets[i], err = db.Prepare(q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("cache %s: %w", path, err)
@@ -140,7 +214,7 @@ func OpenCache(dir string) (*Cache, error) {
 // ignored: another process may be dropping them at the same moment, and
 // tables left behind are only never read.
 func dropOldCacheTables(db *sql.DB) {
-	for _, name := range []string{"completions", "completions_v2"} {
+	for _, name := range []string{"completions", "completions_v2", "completions_v3"} {
 		var n int
 		if db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n) == nil && n > 0 {
 			db.Exec(`DROP TABLE IF EXISTS ` + name)
@@ -155,7 +229,7 @@ type ModelCache struct {
 	model int64  // its hash
 
 	mu   sync.RWMutex
-	rows map[uint64]int64 // key prefix → row id; 0 while being written
+	rows map[uint64]int64 // key prefix → location (row id, slot); 0 while being written
 }
 
 // Model returns the part of the cache that holds the completions of the
@@ -183,21 +257,23 @@ func (c *Cache) modelFor(modelKey string) *ModelCache {
 	return &ModelCache{c: c, key: modelKey, model: int64(binary.BigEndian.Uint64(h[:8])), rows: map[uint64]int64{}}
 }
 
-// load reads the key prefixes and row ids of the model's rows from the
-// index, in the order they were written, so that the last one written for
-// a key wins.
+// load reads the keys of the model's rows from the index, in the order
+// they were written, so that the last one written for a key wins.
 func (mc *ModelCache) load() error {
-	rows, err := mc.c.db.Query(`SELECT id, prefix FROM completions_v3 WHERE model = ? ORDER BY id`, mc.model)
+	rows, err := mc.c.db.Query(`SELECT id, keys FROM cache_rows WHERE model = ? ORDER BY id`, mc.model)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, p int64
-		if err := rows.Scan(&id, &p); err != nil {
+		var id int64
+		var keys []byte
+		if err := rows.Scan(&id, &keys); err != nil {
 			return err
 		}
-		mc.rows[uint64(p)] = id
+		for i := 0; i+sha256.Size <= len(keys) && i/sha256.Size < rowSlots; i += sha256.Size {
+			mc.rows[keyPrefix(keys[i:i+8])] = id<<slotBits | int64(i/sha256.Size)
+		}
 	}
 	return rows.Err()
 }
@@ -273,25 +349,32 @@ func appendKeyFloat(b []byte, f *float64) []byte {
 }
 
 // keyPrefix returns the first 64 bits of a key.
-func keyPrefix(key string) uint64 {
+func keyPrefix[K string | []byte](key K) uint64 {
 	var b [8]byte
 	copy(b[:], key)
 	return binary.BigEndian.Uint64(b[:])
 }
 
-// Get returns the cached completion for key. A key the model's rows cannot
-// hold misses at once; otherwise it is a miss when ctx ends before the
+// Get returns the cached completion for key. A key the model's rows do
+// not hold misses at once; otherwise it is a miss when ctx ends before the
 // lookup.
 func (mc *ModelCache) Get(ctx context.Context, key string) (Completion, bool) {
-	mc.mu.RLock()
-	id := mc.rows[keyPrefix(key)]
-	mc.mu.RUnlock()
-	if id == 0 {
+	if ctx.Err() != nil {
 		return Completion{}, false
 	}
+	mc.mu.RLock()
+	loc := mc.rows[keyPrefix(key)]
+	mc.mu.RUnlock()
+	if loc == 0 {
+		return Completion{}, false
+	}
+	id, slot := loc>>slotBits, int(loc&(1<<slotBits-1))
 	c := mc.c
+	if row := c.recent.get(id); row != nil {
+		return row.completion(slot, key)
+	}
 	r := readPool.Get().(*cacheRead)
-	r.id, r.key, r.val, r.ok = id, key, nil, false
+	r.id, r.row = id, nil
 	select {
 	case c.reads <- r:
 	case <-ctx.Done():
@@ -303,30 +386,24 @@ func (mc *ModelCache) Get(ctx context.Context, key string) (Completion, bool) {
 	case <-ctx.Done():
 		return Completion{}, false // r is still the reader's; leave it to the collector
 	}
-	b, ok := r.val, r.ok
-	r.val = nil
+	row := r.row
+	r.row = nil
 	readPool.Put(r)
-	if !ok {
+	if row == nil {
 		return Completion{}, false
 	}
-	var comp Completion
-	if err := json.Unmarshal(b, &comp); err != nil {
-		return Completion{}, false
-	}
-	return comp, true
+	return row.completion(slot, key)
 }
 
 // Put stores a completion (asynchronously; a Get of the same key finds it
 // once it is written).
 func (mc *ModelCache) Put(key string, comp Completion) {
 	comp.Cached = false
-	b, err := json.Marshal(comp)
-	if err != nil {
-		return
+	var b []byte
+	if comp.Logprob != nil && (math.IsNaN(*comp.Logprob) || math.IsInf(*comp.Logprob, 0)) {
+		return // JSON has no such number
 	}
-	mc.mu.Lock()
-	mc.rows[keyPrefix(key)] = 0 // being written
-	mc.mu.Unlock()
+	b = appendCompletion(make([]byte, 0, 64+len(comp.Text)+len(comp.Text)/8), &comp)
 	mc.c.writes <- cacheWrite{mc, key, b}
 }
 
@@ -363,7 +440,8 @@ func (c *Cache) reader() {
 	}
 }
 
-// lookup fills in the lookups of batch with one query by row id.
+// lookup reads the rows of the lookups of batch with one query, keeping
+// them among the recent rows.
 func (c *Cache) lookup(batch []*cacheRead, args []any) {
 	si := 0
 	for readBatchSizes[si] < len(batch) {
@@ -380,13 +458,18 @@ func (c *Cache) lookup(batch []*cacheRead, args []any) {
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var k, v []byte
-		if rows.Scan(&id, &k, &v) != nil {
+		var keys, vals []byte
+		if rows.Scan(&id, &keys, &vals) != nil {
 			return
 		}
+		row := decodeRow(keys, vals)
+		if row == nil {
+			continue
+		}
+		c.recent.put(id, row)
 		for _, r := range batch {
-			if r.id == id && r.key == string(k) {
-				r.val, r.ok = v, true
+			if r.id == id {
+				r.row = row
 			}
 		}
 	}
@@ -395,24 +478,25 @@ func (c *Cache) lookup(batch []*cacheRead, args []any) {
 func (c *Cache) writer() {
 	defer close(c.done)
 	batch := make([]cacheWrite, 0, 4096)
-	var full *sql.Stmt // the prepared INSERT of insertRows rows
+	var ins *sql.Stmt
 	defer func() {
-		if full != nil {
-			full.Close()
+		if ins != nil {
+			ins.Close()
 		}
 	}()
 	flush := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if full == nil {
-			full, _ = c.db.Prepare(insertQuery(insertRows))
+		if ins == nil {
+			ins, _ = c.db.Prepare(`INSERT INTO cache_rows (id, model, keys, vals, created) VALUES (?, ?, ?, ?, ?)`)
 		}
-		if err := c.insert(batch, full); err != nil {
+		if err := c.insert(batch, ins); err != nil {
 			c.mu.Lock()
 			c.err = err
 			c.mu.Unlock()
 		}
+		clear(batch)
 		batch = batch[:0]
 	}
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -434,60 +518,65 @@ func (c *Cache) writer() {
 	}
 }
 
-// insertRows is the number of rows of one multi-row INSERT.
-const insertRows = 64
-
-// insertQuery returns the INSERT of n rows.
-func insertQuery(n int) string {
-	return `INSERT INTO completions_v3 (id, model, prefix, key, value, created) VALUES (?, ?, ?, ?, ?, ?)` +
-		strings.Repeat(", (?, ?, ?, ?, ?, ?)", n-1)
+// newRow is a row being built from writes of one model.
+type newRow struct {
+	mc   *ModelCache
+	keys []byte
+	vals []byte
+	n    int
 }
 
-// insert appends a batch of completions in one transaction, insertRows at
-// a time with full (when it could be prepared), the rest with one more
-// statement, then tells each model the row ids of its new rows. The ids
-// are given, following the largest one in the table: the transaction
-// holds the write lock from its start (_txlock=immediate), so no other
-// process takes them meanwhile.
-func (c *Cache) insert(batch []cacheWrite, full *sql.Stmt) error {
+// insert writes a batch of completions as rows of up to rowSlots
+// completions of one model each, in one transaction, then tells each model
+// where its completions are. The row ids are given, following the largest
+// one in the table: the transaction holds the write lock from its start
+// (_txlock=immediate), so no other process takes them meanwhile.
+func (c *Cache) insert(batch []cacheWrite, ins *sql.Stmt) error {
+	var rows []*newRow
+	open := map[*ModelCache]*newRow{}
+	for _, w := range batch {
+		r := open[w.mc]
+		if r == nil || r.n == rowSlots {
+			r = &newRow{mc: w.mc}
+			open[w.mc] = r
+			rows = append(rows, r)
+		}
+		r.keys = append(r.keys, w.key...)
+		r.vals = binary.AppendUvarint(r.vals, uint64(len(w.val)))
+		r.vals = append(r.vals, w.val...)
+		r.n++
+	}
 	tx, err := c.db.Begin()
 	if err != nil {
 		return err
 	}
 	var last int64
-	if err := tx.QueryRow(`SELECT coalesce(max(id), 0) FROM completions_v3`).Scan(&last); err != nil {
+	if err := tx.QueryRow(`SELECT coalesce(max(id), 0) FROM cache_rows`).Scan(&last); err != nil {
 		tx.Rollback()
 		return err
 	}
+	if ins == nil {
+		tx.Rollback()
+		return errors.New("cache: the insert statement could not be prepared")
+	}
+	st := tx.Stmt(ins)
 	now := time.Now().Unix()
-	args := make([]any, 0, 6*insertRows)
-	for rest := batch; len(rest) > 0; {
-		n := min(len(rest), insertRows)
-		args = args[:0]
-		for i, w := range rest[:n] {
-			args = append(args, last+int64(i)+1, w.mc.model, int64(keyPrefix(w.key)), []byte(w.key), w.val, now)
-		}
-		if n == insertRows && full != nil {
-			_, err = tx.Stmt(full).Exec(args...)
-		} else {
-			_, err = tx.Exec(insertQuery(n), args...)
-		}
-		if err != nil {
+	for i, r := range rows {
+		if _, err := st.Exec(last+int64(i)+1, r.mc.model, r.keys, r.vals, now); err != nil {
 			tx.Rollback()
 			return err
 		}
-		last += int64(n)
-		rest = rest[n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	id := last - int64(len(batch))
-	for _, w := range batch {
-		id++
-		w.mc.mu.Lock()
-		w.mc.rows[keyPrefix(w.key)] = id
-		w.mc.mu.Unlock()
+	for i, r := range rows {
+		id := last + int64(i) + 1
+		r.mc.mu.Lock()
+		for slot := range r.n {
+			r.mc.rows[keyPrefix(r.keys[slot*sha256.Size:slot*sha256.Size+8])] = id<<slotBits | int64(slot)
+		}
+		r.mc.mu.Unlock()
 	}
 	return nil
 }

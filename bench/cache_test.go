@@ -22,6 +22,7 @@ func TestCacheDropsTheTablesOfEarlierVersions(t *testing.T) {
 		`CREATE TABLE completions (key TEXT PRIMARY KEY, value BLOB NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID`,
 		`CREATE TABLE completions_v2 (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, created INTEGER NOT NULL)`,
 		`INSERT INTO completions_v2 (prefix, key, value, created) VALUES ('0123456789abcdef', '0123456789abcdef00', '{"text":"old"}', 1)`,
+		`CREATE TABLE completions_v3 (id INTEGER PRIMARY KEY, model INTEGER NOT NULL, prefix INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, created INTEGER NOT NULL)`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
@@ -50,8 +51,8 @@ func TestCacheDropsTheTablesOfEarlierVersions(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if fmt.Sprint(tables) != "[completions_v3]" {
-		t.Errorf("tables after opening: %v, want only completions_v3", tables)
+	if fmt.Sprint(tables) != "[cache_rows]" {
+		t.Errorf("tables after opening: %v, want only cache_rows", tables)
 	}
 }
 
@@ -126,7 +127,7 @@ func TestCacheUnderConcurrentLookupsAndWrites(t *testing.T) {
 	key := func(i int) string {
 		return mc.Key(Request{Messages: []Message{{Role: "user", Content: fmt.Sprint(i)}}})
 	}
-	const n = 3000
+	const n = 6000 // 375 rows: more than the recent rows kept in memory
 	for i := range n {
 		mc.Put(key(i), Completion{Text: fmt.Sprint("first ", i)})
 	}
@@ -291,5 +292,70 @@ func TestCacheKeyCoversEveryField(t *testing.T) {
 		if _, ok := decided[rt.Field(i).Name]; !ok {
 			t.Errorf("Request.%s: decide whether the cache key includes it", rt.Field(i).Name)
 		}
+	}
+}
+
+func TestCacheRowsOfInterleavedModelsAndACorruptRow(t *testing.T) {
+	dir := t.TempDir()
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := []*ModelCache{c.Model("a"), c.Model("b"), c.Model("c")}
+	req := func(i int) Request { return Request{Messages: []Message{{Role: "user", Content: fmt.Sprint("q", i)}}} }
+	const n = 100
+	for i := range n {
+		for k, mc := range models[:2+i%2] { // c gets every other one
+			mc.Put(mc.Key(req(i)), Completion{Text: fmt.Sprint(k, ":", i), PromptTokens: int64(i)})
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// One row of model c is damaged on disk: its completions miss, the
+	// others still hit.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "responses.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad int64
+	if err := db.QueryRow(`SELECT min(id) FROM cache_rows WHERE model = ?`, (&Cache{}).modelFor("c").model).Scan(&bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE cache_rows SET vals = x'ff' WHERE id = ?`, bad); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	db.QueryRow(`SELECT count(*) FROM cache_rows`).Scan(&rows)
+	db.Close()
+	// 100 + 100 + 50 completions in rows of at most 16 of one model.
+	if rows != 7+7+4 {
+		t.Errorf("%d rows, want 18", rows)
+	}
+	c, err = OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	models = []*ModelCache{c.Model("a"), c.Model("b"), c.Model("c")}
+	ctx := context.Background()
+	missed := 0
+	for i := range n {
+		for k, mc := range models {
+			got, ok := mc.Get(ctx, mc.Key(req(i)))
+			switch {
+			case k == 2 && i%2 == 0:
+				if ok {
+					t.Errorf("model c hit a request it never made: %+v", got)
+				}
+			case !ok && k == 2:
+				missed++
+			case !ok || got.Text != fmt.Sprint(k, ":", i) || got.PromptTokens != int64(i):
+				t.Errorf("model %d, request %d: %+v, %v", k, i, got, ok)
+			}
+		}
+	}
+	if missed != 16 {
+		t.Errorf("%d of model c's completions missed, want the 16 of its damaged row", missed)
 	}
 }

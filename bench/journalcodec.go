@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mores-eval/mores/bench/internal/jsontext"
 )
 
 // The journal codec: journal lines are the JSON encoding of an Entry, the
@@ -30,26 +32,26 @@ func appendEntry(b []byte, e *Entry) ([]byte, error) {
 		return append(b, out...), err
 	}
 	b = append(b, `{"k":`...)
-	b = appendString(b, e.Kind)
+	b = jsontext.AppendString(b, e.Kind)
 	b = append(b, `,"i":`...)
 	b = strconv.AppendInt(b, e.Index, 10)
 	b = append(b, `,"suite":`...)
-	b = appendString(b, e.Suite)
+	b = jsontext.AppendString(b, e.Suite)
 	b = append(b, `,"sample_id":`...)
-	b = appendString(b, e.SampleID)
+	b = jsontext.AppendString(b, e.SampleID)
 	b = append(b, `,"model":`...)
-	b = appendString(b, e.Model)
+	b = jsontext.AppendString(b, e.Model)
 	b = append(b, `,"attack":`...)
-	b = appendString(b, e.Attack)
+	b = jsontext.AppendString(b, e.Attack)
 	b = append(b, `,"epoch":`...)
 	b = strconv.AppendInt(b, int64(e.Epoch), 10)
 	if e.Prompt != "" {
 		b = append(b, `,"prompt":`...)
-		b = appendString(b, e.Prompt)
+		b = jsontext.AppendString(b, e.Prompt)
 	}
 	if e.System != "" {
 		b = append(b, `,"system":`...)
-		b = appendString(b, e.System)
+		b = jsontext.AppendString(b, e.System)
 	}
 	if len(e.Messages) > 0 {
 		b = append(b, `,"messages":[`...)
@@ -58,44 +60,20 @@ func appendEntry(b []byte, e *Entry) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"role":`...)
-			b = appendString(b, m.Role)
+			b = jsontext.AppendString(b, m.Role)
 			b = append(b, `,"content":`...)
-			b = appendString(b, m.Content)
+			b = jsontext.AppendString(b, m.Content)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
 	}
 	if c := e.Result; c != nil {
-		b = append(b, `,"c":{"text":`...)
-		b = appendString(b, c.Text)
-		if c.FinishReason != "" {
-			b = append(b, `,"finish_reason":`...)
-			b = appendString(b, c.FinishReason)
-		}
-		if c.PromptTokens != 0 {
-			b = append(b, `,"prompt_tokens":`...)
-			b = strconv.AppendInt(b, c.PromptTokens, 10)
-		}
-		if c.CompletionTokens != 0 {
-			b = append(b, `,"completion_tokens":`...)
-			b = strconv.AppendInt(b, c.CompletionTokens, 10)
-		}
-		if c.Latency != 0 {
-			b = append(b, `,"latency":`...)
-			b = strconv.AppendInt(b, int64(c.Latency), 10)
-		}
-		if c.Attempts != 0 {
-			b = append(b, `,"attempts":`...)
-			b = strconv.AppendInt(b, int64(c.Attempts), 10)
-		}
-		if c.Cached {
-			b = append(b, `,"cached":true`...)
-		}
-		b = append(b, '}')
+		b = append(b, `,"c":`...)
+		b = appendCompletion(b, c)
 	}
 	if e.Error != "" {
 		b = append(b, `,"error":`...)
-		b = appendString(b, e.Error)
+		b = jsontext.AppendString(b, e.Error)
 	}
 	if e.Attempts != 0 {
 		b = append(b, `,"attempts":`...)
@@ -109,18 +87,18 @@ func appendEntry(b []byte, e *Entry) ([]byte, error) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"judge":`...)
-			b = appendString(b, s.Judge)
+			b = jsontext.AppendString(b, s.Judge)
 			b = append(b, `,"metric":`...)
-			b = appendString(b, s.Metric)
+			b = jsontext.AppendString(b, s.Metric)
 			b = append(b, `,"value":`...)
-			b = appendFloat(b, s.Value)
+			b = jsontext.AppendFloat(b, s.Value)
 			for _, f := range [...]struct{ key, v string }{
 				{`,"label":`, s.Label}, {`,"explanation":`, s.Explanation}, {`,"error":`, s.Error},
 				{`,"rater":`, s.Rater}, {`,"version":`, s.Version},
 			} {
 				if f.v != "" {
 					b = append(b, f.key...)
-					b = appendString(b, f.v)
+					b = jsontext.AppendString(b, f.v)
 				}
 			}
 			b = append(b, '}')
@@ -130,90 +108,55 @@ func appendEntry(b []byte, e *Entry) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// appendCompletion appends the JSON encoding of c as encoding/json writes
+// it (HTML escaping off). c.Logprob must be finite.
+func appendCompletion(b []byte, c *Completion) []byte {
+	b = append(b, `{"text":`...)
+	b = jsontext.AppendString(b, c.Text)
+	if c.FinishReason != "" {
+		b = append(b, `,"finish_reason":`...)
+		b = jsontext.AppendString(b, c.FinishReason)
+	}
+	if c.PromptTokens != 0 {
+		b = append(b, `,"prompt_tokens":`...)
+		b = strconv.AppendInt(b, c.PromptTokens, 10)
+	}
+	if c.CompletionTokens != 0 {
+		b = append(b, `,"completion_tokens":`...)
+		b = strconv.AppendInt(b, c.CompletionTokens, 10)
+	}
+	if c.Latency != 0 {
+		b = append(b, `,"latency":`...)
+		b = strconv.AppendInt(b, int64(c.Latency), 10)
+	}
+	if c.Attempts != 0 {
+		b = append(b, `,"attempts":`...)
+		b = strconv.AppendInt(b, int64(c.Attempts), 10)
+	}
+	if c.Cached {
+		b = append(b, `,"cached":true`...)
+	}
+	if c.Logprob != nil {
+		b = append(b, `,"logprob":`...)
+		b = jsontext.AppendFloat(b, *c.Logprob)
+	}
+	if c.LogprobTokens != 0 {
+		b = append(b, `,"logprob_tokens":`...)
+		b = strconv.AppendInt(b, int64(c.LogprobTokens), 10)
+	}
+	return append(b, '}')
+}
+
 func finiteEntry(e *Entry) bool {
+	if c := e.Result; c != nil && c.Logprob != nil && (math.IsNaN(*c.Logprob) || math.IsInf(*c.Logprob, 0)) {
+		return false
+	}
 	for i := range e.Scores {
 		if v := e.Scores[i].Value; math.IsNaN(v) || math.IsInf(v, 0) {
 			return false
 		}
 	}
 	return true
-}
-
-// appendFloat appends f as encoding/json writes a float64.
-func appendFloat(b []byte, f float64) []byte {
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9.
-		n := len(b)
-		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json does
-// with HTML escaping off: quotes, backslashes and control characters are
-// escaped, invalid UTF-8 becomes U+FFFD, and U+2028 and U+2029 are escaped
-// for JavaScript.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // entryDecoder decodes journal lines. It interns the short strings that

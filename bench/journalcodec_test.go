@@ -45,6 +45,10 @@ func codecEntries() []*Entry {
 	for _, f := range trickyFloats {
 		out = append(out, &Entry{Kind: EntryScores, Scores: []Score{{Judge: "j", Metric: "x", Value: f}, {Value: -f}}})
 	}
+	for _, f := range trickyFloats {
+		lp := -f
+		out = append(out, &Entry{Kind: EntryScores, Result: &Completion{Text: "scored", Logprob: &lp, LogprobTokens: 4}})
+	}
 	out = append(out, &Entry{}, &Entry{Kind: EntryTrial, Result: &Completion{}}, &Entry{Index: -1, Epoch: -7})
 	return out
 }

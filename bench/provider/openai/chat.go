@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/internal/jsontext"
 )
 
 // The chat completions call is the one a run makes thousands of times a
@@ -32,26 +35,6 @@ var maxResponseBytes int64 = 64 << 20
 
 // errTooLarge is the error of a response body over maxResponseBytes.
 var errTooLarge = fmt.Errorf("the response body is larger than %d MiB", maxResponseBytes>>20)
-
-// chatMessage is one message of a chat request.
-type chatMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-// chatRequest is the body of a chat completions request: the members of
-// go-openai's ChatCompletionRequest that Mores sets, with temperature and
-// top_p sent when they are set, 0 included.
-type chatRequest struct {
-	Model               string        `json:"model"`
-	Messages            []chatMessage `json:"messages"`
-	MaxTokens           int           `json:"max_tokens,omitempty"`
-	MaxCompletionTokens int           `json:"max_completion_tokens,omitempty"`
-	Temperature         *float64      `json:"temperature,omitempty"`
-	TopP                *float64      `json:"top_p,omitempty"`
-	Stop                []string      `json:"stop,omitempty"`
-	Seed                *int          `json:"seed,omitempty"`
-}
 
 // chatResponse holds the members of a chat completion that Mores reads.
 type chatResponse struct {
@@ -105,23 +88,74 @@ func (c *chatContent) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// chatBody encodes the chat request of req with parameters p.
+// chatBody encodes the chat request of req with parameters p: the members
+// go-openai's ChatCompletionRequest would carry, with temperature and top_p
+// sent when they are set, 0 included.
 func (m *Model) chatBody(req bench.Request, p bench.GenParams) ([]byte, error) {
-	msgs := make([]chatMessage, 0, len(req.Messages)+1)
+	for _, f := range []*float64{p.Temperature, p.TopP} {
+		if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+			return nil, fmt.Errorf("parameter %v is not a number JSON can carry", *f)
+		}
+	}
+	n := 128 + len(m.cfg.Model) + len(req.System)
+	for _, msg := range req.Messages {
+		n += 32 + len(msg.Content) + len(msg.Content)/8
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"model":`...)
+	b = jsontext.AppendString(b, m.cfg.Model)
+	b = append(b, `,"messages":[`...)
+	first := true
+	message := func(role, content string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, `{"role":`...)
+		b = jsontext.AppendString(b, role)
+		b = append(b, `,"content":`...)
+		b = jsontext.AppendString(b, content)
+		b = append(b, '}')
+	}
 	if req.System != "" {
-		msgs = append(msgs, chatMessage{Role: goopenai.ChatMessageRoleSystem, Content: req.System})
+		message(goopenai.ChatMessageRoleSystem, req.System)
 	}
 	for _, msg := range req.Messages {
-		msgs = append(msgs, chatMessage{Role: msg.Role, Content: msg.Content})
+		message(msg.Role, msg.Content)
 	}
-	cr := chatRequest{Model: m.cfg.Model, Messages: msgs, Temperature: p.Temperature, TopP: p.TopP, Stop: p.Stop, Seed: p.Seed}
-	if isReasoningModel(m.cfg.Model) {
-		// These models reject max_tokens.
-		cr.MaxCompletionTokens = p.MaxTokens
-	} else {
-		cr.MaxTokens = p.MaxTokens
+	b = append(b, ']')
+	if p.MaxTokens != 0 {
+		if isReasoningModel(m.cfg.Model) {
+			// These models reject max_tokens.
+			b = append(b, `,"max_completion_tokens":`...)
+		} else {
+			b = append(b, `,"max_tokens":`...)
+		}
+		b = strconv.AppendInt(b, int64(p.MaxTokens), 10)
 	}
-	return json.Marshal(cr)
+	if p.Temperature != nil {
+		b = append(b, `,"temperature":`...)
+		b = jsontext.AppendFloat(b, *p.Temperature)
+	}
+	if p.TopP != nil {
+		b = append(b, `,"top_p":`...)
+		b = jsontext.AppendFloat(b, *p.TopP)
+	}
+	if len(p.Stop) > 0 {
+		b = append(b, `,"stop":[`...)
+		for i, s := range p.Stop {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsontext.AppendString(b, s)
+		}
+		b = append(b, ']')
+	}
+	if p.Seed != nil {
+		b = append(b, `,"seed":`...)
+		b = strconv.AppendInt(b, int64(*p.Seed), 10)
+	}
+	return append(b, '}'), nil
 }
 
 // bufPool holds the buffers response bodies are read into.

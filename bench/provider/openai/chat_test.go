@@ -2,7 +2,9 @@ package openai
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -94,5 +96,49 @@ func TestChatRefusesAnOversizedBody(t *testing.T) {
 	var me *bench.ModelError
 	if !errors.As(err, &me) || me.Kind != bench.Fatal || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("an oversized body: %v", err)
+	}
+}
+
+func TestChatBodyIsTheRequestGoOpenAIWouldSend(t *testing.T) {
+	temp, topP, seed := 0.0, 0.25, 7
+	for _, model := range []string{"llama-3", "o3-mini"} {
+		m, err := New(Config{Model: model, BaseURL: "http://127.0.0.1:1/v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tricky := "quote \" backslash \\ <tag> & \x00 \u2028 bad \xff 🙂\nnew line"
+		req := bench.Request{System: tricky, Messages: []bench.Message{{Role: "user", Content: tricky}, {Role: "assistant", Content: ""}}}
+		p := bench.GenParams{Temperature: &temp, TopP: &topP, Seed: &seed, MaxTokens: 64, Stop: []string{"\n\n", "END"}}
+		body, err := m.chatBody(req, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got goopenai.ChatCompletionRequest
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		clean := strings.ToValidUTF8(tricky, "\uFFFD")
+		if got.Model != model || len(got.Messages) != 3 || got.Messages[0].Role != "system" || got.Messages[0].Content != clean ||
+			got.Messages[1].Content != clean || got.Messages[2].Role != "assistant" || got.TopP != 0.25 || *got.Seed != 7 ||
+			strings.Join(got.Stop, "|") != "\n\n|END" {
+			t.Errorf("%s: decoded %+v", model, got)
+		}
+		var raw map[string]any
+		json.Unmarshal(body, &raw)
+		if v, ok := raw["temperature"]; !ok || v != 0.0 {
+			t.Errorf("%s: temperature 0 not sent: %s", model, body)
+		}
+		tokens := "max_tokens"
+		if model == "o3-mini" {
+			tokens = "max_completion_tokens"
+		}
+		if raw[tokens] != 64.0 || len(raw) != 7 {
+			t.Errorf("%s: want %s 64 and 7 members: %s", model, tokens, body)
+		}
+	}
+	nan := math.NaN()
+	m, _ := New(Config{Model: "m", BaseURL: "http://127.0.0.1:1/v1"})
+	if _, err := m.chatBody(bench.Request{}, bench.GenParams{Temperature: &nan}); err == nil {
+		t.Error("a NaN temperature was encoded")
 	}
 }
