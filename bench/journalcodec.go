@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mores-eval/mores/bench/internal/jsontext"
+	"github.com/mores-eval/mores/bench/jsontext"
 )
 
 // The journal codec: journal lines are the JSON encoding of an Entry, the

@@ -11,7 +11,7 @@ import (
 )
 
 // Version is the version of Mores, recorded in every manifest.
-var Version = "0.1.0"
+var Version = "0.2.0"
 
 // Manifest describes a run: what was asked, with what, and what happened.
 // It never holds a secret.

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/jsontext"
 )
 
 // jsonl reads JSON Lines: one object per line; blank lines are skipped.
@@ -44,6 +45,26 @@ func (rd *reader) decodeObject(raw []byte, line int, what string) (Row, error) {
 		rd.rowBad = true
 		raw = []byte(fixUTF8(string(raw)))
 	}
+	if row, ok := quickObject(raw); ok {
+		return row, nil
+	}
+	v, err := stdValue(raw)
+	if err != nil {
+		return nil, rd.inputError(line, "", "invalid JSON: %v", err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, rd.inputError(line, "", "%s holds %s, not a JSON object", what, jsonKind(v))
+	}
+	return Row(fromJSON(m).(map[string]any)), nil
+}
+
+// errExtraData reports data after a line's JSON value.
+var errExtraData = errors.New("extra data after the object")
+
+// stdValue decodes one JSON value with encoding/json, numbers as
+// json.Number.
+func stdValue(raw []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -51,19 +72,44 @@ func (rd *reader) decodeObject(raw []byte, line int, what string) (Row, error) {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, rd.inputError(line, "", "invalid JSON: %v", err)
+		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, rd.inputError(line, "", "invalid JSON: extra data after the object")
+		return nil, errExtraData
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, rd.inputError(line, "", "%s holds %s, not a JSON object", what, jsonKind(v))
+	return v, nil
+}
+
+// quickObject decodes a line without reflection (bench/jsontext), to the
+// same Row as the encoding/json path below. It reports false for anything
+// it does not accept, which that path then decodes or explains.
+func quickObject(raw []byte) (Row, bool) {
+	r := jsontext.NewReader(raw)
+	if r.Peek() != '{' {
+		return nil, false
 	}
-	for k, e := range m {
-		m[k] = fromJSON(e)
+	v, ok := r.Value()
+	if !ok || !r.End() {
+		return nil, false
 	}
-	return Row(m), nil
+	return Row(fromQuick(v).(map[string]any)), true
+}
+
+// fromQuick converts the numbers of a jsontext value as fromJSON does.
+func fromQuick(v any) any {
+	switch x := v.(type) {
+	case jsontext.Number:
+		return number(string(x))
+	case map[string]any:
+		for k, e := range x {
+			x[k] = fromQuick(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = fromQuick(e)
+		}
+	}
+	return v
 }
 
 // jsonArray reads a JSON array of objects, streaming one element at a time.

@@ -16,7 +16,7 @@ import (
 	goopenai "github.com/sashabaranov/go-openai"
 
 	"github.com/mores-eval/mores/bench"
-	"github.com/mores-eval/mores/bench/internal/jsontext"
+	"github.com/mores-eval/mores/bench/jsontext"
 )
 
 // The chat completions call is the one a run makes thousands of times a

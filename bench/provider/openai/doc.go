@@ -1,6 +1,11 @@
 // Package openai is the Mores model provider for any OpenAI-compatible
-// endpoint (OpenAI, vLLM, llama.cpp server, Ollama, TGI), built on
-// github.com/sashabaranov/go-openai.
+// endpoint (OpenAI, vLLM, llama.cpp server, Ollama, TGI). The
+// /completions and log-probability calls go through
+// github.com/sashabaranov/go-openai; the chat call, which a run makes
+// thousands of times a second, is encoded and decoded here (chat.go), with
+// go-openai's wire format and error types, because go-openai's reflection
+// over its large request and response types cost as much CPU as the HTTP
+// exchange itself.
 //
 // A model is named on the command line as
 //
@@ -26,10 +31,14 @@
 //  2. Each attempt waits for a concurrency slot (Config.Concurrency) and then
 //     for the rate limiter (Config.RPM), and runs under its own timeout
 //     (Config.Timeout).
-//  3. go-openai sends the request through a RoundTripper of this package,
-//     which restores the fields go-openai would drop (a temperature or top_p
-//     of exactly 0, which its float32 omitempty fields leave out) and reads
-//     the Retry-After header that go-openai does not expose.
+//  3. The request goes out through a RoundTripper of this package, which
+//     reads the Retry-After header (go-openai does not expose it) and, for
+//     the calls go-openai encodes, restores the fields it would drop (a
+//     temperature or top_p of exactly 0, which its float32 omitempty fields
+//     leave out). A chat answer is decoded by a reflection-free parser, or
+//     by encoding/json when the parser does not fully understand it (content
+//     given as parts, members in another case); a body over 64 MiB fails
+//     the attempt.
 //  4. A failed attempt is sorted into a bench.ModelError kind: 429 is
 //     RateLimited; 408, 409, 5xx, timeouts, dropped connections, malformed
 //     or truncated bodies and empty choice lists are Transient; other 4xx
