@@ -152,9 +152,9 @@ type cacheRead struct {
 var readPool = sync.Pool{New: func() any { return &cacheRead{done: make(chan struct{}, 1)} }}
 
 type cacheWrite struct {
-	mc  *ModelCache
-	key string
-	val []byte
+	mc   *ModelCache
+	key  string
+	comp Completion
 }
 
 // The cache's schema. Rows are appended in the order they are written,
@@ -399,12 +399,10 @@ func (mc *ModelCache) Get(ctx context.Context, key string) (Completion, bool) {
 // once it is written).
 func (mc *ModelCache) Put(key string, comp Completion) {
 	comp.Cached = false
-	var b []byte
 	if comp.Logprob != nil && (math.IsNaN(*comp.Logprob) || math.IsInf(*comp.Logprob, 0)) {
 		return // JSON has no such number
 	}
-	b = appendCompletion(make([]byte, 0, 64+len(comp.Text)+len(comp.Text)/8), &comp)
-	mc.c.writes <- cacheWrite{mc, key, b}
+	mc.c.writes <- cacheWrite{mc, key, comp} // encoded by the writer, into its row
 }
 
 // reader serves lookups: it takes the first waiting lookup and up to 63
@@ -534,16 +532,19 @@ type newRow struct {
 func (c *Cache) insert(batch []cacheWrite, ins *sql.Stmt) error {
 	var rows []*newRow
 	open := map[*ModelCache]*newRow{}
-	for _, w := range batch {
+	var val []byte
+	for i := range batch {
+		w := &batch[i]
 		r := open[w.mc]
 		if r == nil || r.n == rowSlots {
-			r = &newRow{mc: w.mc}
+			r = &newRow{mc: w.mc, keys: make([]byte, 0, rowSlots*sha256.Size), vals: make([]byte, 0, rowSlots*384)}
 			open[w.mc] = r
 			rows = append(rows, r)
 		}
+		val = appendCompletion(val[:0], &w.comp)
 		r.keys = append(r.keys, w.key...)
-		r.vals = binary.AppendUvarint(r.vals, uint64(len(w.val)))
-		r.vals = append(r.vals, w.val...)
+		r.vals = binary.AppendUvarint(r.vals, uint64(len(val)))
+		r.vals = append(r.vals, val...)
 		r.n++
 	}
 	tx, err := c.db.Begin()

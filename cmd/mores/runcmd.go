@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mores-eval/mores/bench"
@@ -417,13 +418,20 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	}
 
 	var cache *bench.Cache
+	closeCache := func() error { return nil }
 	if !o.NoCache {
 		cache, err = bench.OpenCache(e.cacheDir(cacheFlag))
 		if err != nil {
 			e.warnf("response cache unavailable, running without it: %v", err)
 			cache = nil
 		} else {
-			defer cache.Close()
+			var once sync.Once
+			var cerr error
+			closeCache = func() error {
+				once.Do(func() { cerr = cache.Close() })
+				return cerr
+			}
+			defer closeCache()
 		}
 	}
 	p, err := resolvePlan(e, &o, cfg, cache)
@@ -479,7 +487,16 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if bar != nil {
 		bar.Finish()
 	}
-	return finishRun(e, dir, o, man, st, runErr, p)
+	// The cache writes its last rows and checkpoints its log while the
+	// results are finished: a run that wrote many rows spends tens of
+	// milliseconds there.
+	cacheErr := make(chan error, 1)
+	go func() { cacheErr <- closeCache() }()
+	err = finishRun(e, dir, o, man, st, runErr, p)
+	if cerr := <-cacheErr; cerr != nil {
+		e.warnf("response cache: %v", cerr)
+	}
+	return err
 }
 
 // finishRun writes the results of whatever finished, then reports.
