@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -38,6 +39,13 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if os.Getenv("GOGC") == "" {
+		// The live heap of a run is small (tens of MB, flat in the number
+		// of trials) and its allocation rate high: collecting at 3× the
+		// live heap instead of 2× saves a few percent of the CPU of a run
+		// for tens of MB (make bench: peak RSS at 1M trials).
+		debug.SetGCPercent(200)
+	}
 	stopProfile := startProfile(os.Getenv("MORES_CPUPROFILE"))
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stopProfile()
