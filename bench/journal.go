@@ -33,6 +33,10 @@ type Entry struct {
 	// has them in Result).
 	Attempts int     `json:"attempts,omitempty"`
 	Scores   []Score `json:"scores,omitempty"`
+
+	// seq is the trial's place in the order Run produced trials (plan
+	// order), from 1; 0 when unknown. It is not journaled.
+	seq int64
 }
 
 // Key returns the trial key of the entry.

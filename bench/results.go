@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -81,6 +82,8 @@ type orderedWriter struct {
 
 	h         []pendingEntry // a binary min-heap by plan index, then journal position
 	seq       int64
+	next      int64            // addInTurn: the seq of the next entry to write
+	waiting   map[int64]*Entry // addInTurn: entries that came before their turn
 	lastIndex int64
 	lastKey   TrialKey
 	haveKey   bool
@@ -176,8 +179,53 @@ func (w *orderedWriter) add(e *Entry) error {
 	return nil
 }
 
+// addInTurn takes the next entry journaled by Run, which knows the order in
+// which it produced trials (Entry.seq): an entry is written as soon as
+// every trial produced before it is, so that rows do not wait in a window
+// and close has little left to do. Entries that come early wait, at most
+// reorderWindow of them (a trial retried for minutes); beyond that it
+// returns errOutOfOrder.
+func (w *orderedWriter) addInTurn(e *Entry) error {
+	if e.seq <= 0 {
+		return errOutOfOrder
+	}
+	if w.next == 0 {
+		w.next = 1
+		w.waiting = map[int64]*Entry{}
+	}
+	if e.seq != w.next {
+		w.waiting[e.seq] = e
+		if len(w.waiting) > reorderWindow {
+			return errOutOfOrder
+		}
+		return nil
+	}
+	for {
+		w.seq++
+		if err := w.emit(pendingEntry{seq: w.seq, e: e}); err != nil {
+			return err
+		}
+		w.next++
+		var ok bool
+		if e, ok = w.waiting[w.next]; !ok {
+			return nil
+		}
+		delete(w.waiting, w.next)
+	}
+}
+
 // close writes the entries still waiting and finishes both files.
 func (w *orderedWriter) close() (ResultCounts, error) {
+	// Entries of addInTurn whose predecessors never came (a cancelled
+	// run's unfinished trials) go in production order.
+	for _, seq := range slices.Sorted(maps.Keys(w.waiting)) {
+		w.seq++
+		if err := w.emit(pendingEntry{seq: w.seq, e: w.waiting[seq]}); err != nil {
+			w.abort()
+			return w.rc, err
+		}
+	}
+	w.waiting = nil
 	for len(w.h) > 0 {
 		if err := w.emit(w.pop()); err != nil {
 			w.abort()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -305,5 +306,61 @@ func TestRunWritesTheResultsWhileItRuns(t *testing.T) {
 	st, err = Run(context.Background(), spec)
 	if err != nil || st.Results != nil || st.Done != 4 {
 		t.Fatalf("resumed: %+v, %v", st, err)
+	}
+}
+
+// cancellingModel cancels the run's context at its n-th call.
+type cancellingModel struct {
+	calls  atomic.Int64
+	n      int64
+	cancel context.CancelFunc
+}
+
+func (m *cancellingModel) Generate(ctx context.Context, r Request) (Completion, error) {
+	if m.calls.Add(1) == m.n {
+		m.cancel()
+	}
+	time.Sleep(time.Duration(rand.IntN(800)) * time.Microsecond)
+	return Completion{Text: "answer to " + r.Prompt()}, nil
+}
+
+// TestRunWritesTheResultsOfAnInterruptedRun checks the files a run writes
+// as it goes when it is cancelled half-way: the trials that never came
+// leave gaps, and the rows are still those WriteResults makes from the
+// journal.
+func TestRunWritesTheResultsOfAnInterruptedRun(t *testing.T) {
+	dir := t.TempDir()
+	var samples []Sample
+	for i := range 2000 {
+		samples = append(samples, Sample{ID: fmt.Sprintf("s%04d", i), Input: fmt.Sprint("prompt ", i)})
+	}
+	render := func(s Sample) (Request, error) {
+		return Request{Messages: []Message{{Role: "user", Content: s.Input}}}, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := &cancellingModel{n: 700, cancel: cancel}
+	spec := RunSpec{RunID: "r", Dir: dir, Epochs: 1, Concurrency: 32, WriteResults: true,
+		Suites: []SuitePlan{{Name: "s", Render: render, Samples: samples, Judges: []Judge{lengthJudge{}}}},
+		Models: []ModelPlan{{Name: "a", Model: m}}}
+	st, err := Run(ctx, spec)
+	if !errors.Is(err, context.Canceled) || st.Results == nil || st.Results.Trials < 600 || st.Results.Trials >= 2000 {
+		t.Fatalf("interrupted run: %+v, %v, results %+v", st, err, st.Results)
+	}
+	streamed, _ := os.ReadFile(filepath.Join(dir, ResponsesFile))
+	var got []string
+	ReadParquet(filepath.Join(dir, ResponsesFile), func(r ResponseRow) error {
+		got = append(got, fmt.Sprint(r.SampleID, "|", r.Model, "|", r.Epoch, "|", len(r.Prompt), "|", r.Response, "|", Deref(r.Error)))
+		return nil
+	})
+	want, _ := referenceResults(t, filepath.Join(dir, JournalFile))
+	if !slices.Equal(got, want) || int64(len(got)) != st.Results.Trials {
+		t.Fatalf("the interrupted run's rows differ from its journal's (%d and %d rows)", len(got), len(want))
+	}
+	if rc, err := WriteResults(dir, "r"); err != nil || rc != *st.Results {
+		t.Fatalf("WriteResults: %+v, %v; the run counted %+v", rc, err, *st.Results)
+	}
+	if len(streamed) == 0 {
+		t.Fatal("no responses.parquet")
 	}
 }

@@ -234,7 +234,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		defer close(trials)
 		nm, ne := int64(len(spec.Models)), int64(spec.Epochs)
 		k := 0
-		var base int64
+		var base, seq int64
 		for si := range spec.Suites {
 			sp := &spec.Suites[si]
 			attacks := attacksOf(sp)
@@ -264,8 +264,9 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 							t := Trial{Index: idx, RunID: spec.RunID, Suite: sp.Name, SampleID: ps.sample.ID,
 								Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
 							t.Request.Epoch = e
+							seq++
 							select {
-							case trials <- work{t: t, err: ps.err, suite: si, model: mi}:
+							case trials <- work{t: t, err: ps.err, suite: si, model: mi, seq: seq}:
 							case <-ctx.Done():
 								return
 							}
@@ -301,6 +302,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 				if e == nil {
 					continue // cancelled mid-trial: not recorded
 				}
+				e.seq = wk.seq
 				if e.Error != "" {
 					if n := ms.fail.Add(1); n >= int64(spec.UnreachableAfter) && !ms.ok.Load() {
 						cancel(fmt.Errorf("%w: %s failed %d requests in a row and answered none; last error: %s", ErrUnreachable, t.Model, n, e.Error))
@@ -348,7 +350,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 				werr = j.Append(e)
 			}
 			if results != nil {
-				if werr != nil || results.add(e) != nil {
+				if werr != nil || results.addInTurn(e) != nil {
 					results.abort() // WriteResults will read the journal
 					results = nil
 				}
@@ -402,8 +404,9 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 type work struct {
 	t     Trial
 	err   error
-	suite int // index in RunSpec.Suites
-	model int // index in RunSpec.Models
+	suite int   // index in RunSpec.Suites
+	model int   // index in RunSpec.Models
+	seq   int64 // the trial's place in production order, from 1
 }
 
 type modelState struct {

@@ -252,8 +252,13 @@ type ZeroLatency struct {
 	Ratio       float64   `json:"ratio"`
 	RepRatios   []float64 `json:"rep_ratios"`
 	MedianRatio float64   `json:"median_rep_ratio"`
-	Target      float64   `json:"target_ratio"`
-	Pass        bool      `json:"pass"`
+	// StartupSeconds and FinishSeconds are, for the fastest mores run, the
+	// time from its start to its first request and from its last answer to
+	// its exit.
+	StartupSeconds float64 `json:"mores_startup_seconds"`
+	FinishSeconds  float64 `json:"mores_finish_seconds"`
+	Target         float64 `json:"target_ratio"`
+	Pass           bool    `json:"pass"`
 }
 
 // Latency compares `mores run` with the ideal throughput concurrency ÷
@@ -504,10 +509,12 @@ func (h *harness) zeroLatency(res *Results) error {
 		}
 		var p procResult
 		for _, noCache := range []bool{false, true} {
+			srv.window()
 			dir, pr, err := h.runMores(moresRun{suite: wl.NetSuite, models: netModels(srv.URL()), noCache: noCache})
 			if err != nil {
 				return err
 			}
+			first, last := srv.window()
 			n, err := trialsOf(dir)
 			if err != nil {
 				return err
@@ -522,6 +529,7 @@ func (h *harness) zeroLatency(res *Results) error {
 				z.NoCachePerSec = max(z.NoCachePerSec, rate)
 			case rate > z.MoresPerSec:
 				z.MoresPerSec, z.MoresSeconds, z.MoresRSSMB = rate, pr.Wall.Seconds(), mb(pr.PeakRSS)
+				z.StartupSeconds, z.FinishSeconds = first.Sub(pr.Start).Seconds(), pr.End.Sub(last).Seconds()
 				z.MoresCPUPerTrial = float64((pr.User + pr.Sys).Microseconds()) / float64(n)
 			}
 			if !noCache {
