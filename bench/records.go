@@ -270,3 +270,137 @@ func Deref(s *string) string {
 	}
 	return *s
 }
+
+// ScoreValue is the part of a score row that a summary reads.
+type ScoreValue struct {
+	RunID, Suite, Model, Attack, Judge, Metric string
+	// Value is nil for a score without a value (an error).
+	Value *float64
+}
+
+// scoreValueColumns are the columns ScanScoreValues reads, in the order
+// of ScoreValue's fields.
+var scoreValueColumns = [...]string{"run_id", "suite", "model", "attack", "judge", "metric", "value"}
+
+// ScanScoreValues calls fn with the summary columns of each row of a
+// scores.parquet file, in file order. It reads those columns alone, page by
+// page, which is several times faster than ReadParquet building whole
+// ScoreRows; each distinct string is made once. The ScoreValue passed to fn
+// (and its Value) is only valid during the call.
+func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if v, ok := pf.Lookup(SchemaKey); ok && v != SchemaVersion {
+		return &InputError{File: path, Msg: fmt.Sprintf("schema version %s, this mores reads %s", v, SchemaVersion)}
+	}
+	var idx [len(scoreValueColumns)]int
+	for i, name := range scoreValueColumns {
+		leaf, ok := pf.Schema().Lookup(name)
+		if !ok {
+			return &InputError{File: path, Msg: "no column " + name}
+		}
+		idx[i] = leaf.ColumnIndex
+	}
+	const nstr = len(scoreValueColumns) - 1
+	var (
+		ids    [nstr][]int32
+		values []float64
+		null   []bool
+		dict   = map[string]int32{}
+		names  []string
+		buf    = make([]parquet.Value, 1024)
+		sv     ScoreValue
+	)
+	for _, rg := range pf.RowGroups() {
+		n := int(rg.NumRows())
+		chunks := rg.ColumnChunks()
+		for i := range nstr {
+			ids[i] = ids[i][:0]
+			err = readColumn(chunks[idx[i]], buf, func(v parquet.Value) {
+				id, ok := dict[string(v.ByteArray())]
+				if !ok {
+					id = int32(len(names))
+					names = append(names, string(v.ByteArray()))
+					dict[names[id]] = id
+				}
+				ids[i] = append(ids[i], id)
+			})
+			if err == nil && len(ids[i]) != n {
+				err = fmt.Errorf("%d values for %d rows", len(ids[i]), n)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: column %s: %w", path, scoreValueColumns[i], err)
+			}
+		}
+		values, null = values[:0], null[:0]
+		err = readColumn(chunks[idx[nstr]], buf, func(v parquet.Value) {
+			null = append(null, v.IsNull())
+			if v.IsNull() {
+				values = append(values, 0)
+			} else {
+				values = append(values, v.Double())
+			}
+		})
+		if err == nil && len(values) != n {
+			err = fmt.Errorf("%d values for %d rows", len(values), n)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: column value: %w", path, err)
+		}
+		for r := range n {
+			sv.RunID, sv.Suite, sv.Model = names[ids[0][r]], names[ids[1][r]], names[ids[2][r]]
+			sv.Attack, sv.Judge, sv.Metric = names[ids[3][r]], names[ids[4][r]], names[ids[5][r]]
+			sv.Value = nil
+			if !null[r] {
+				sv.Value = &values[r]
+			}
+			if err := fn(&sv); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readColumn calls fn with each value of a column chunk, in order (the
+// columns read are neither repeated nor nested: one value per row). A value
+// is valid only during the call.
+func readColumn(cc parquet.ColumnChunk, buf []parquet.Value, fn func(parquet.Value)) error {
+	pages := cc.Pages()
+	defer pages.Close()
+	for {
+		p, err := pages.ReadPage()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		vr := p.Values()
+		for {
+			k, err := vr.ReadValues(buf)
+			for _, v := range buf[:k] {
+				fn(v)
+			}
+			if errors.Is(err, io.EOF) || (k == 0 && err == nil) {
+				break
+			}
+			if err != nil {
+				parquet.Release(p)
+				return err
+			}
+		}
+		parquet.Release(p)
+	}
+}

@@ -364,3 +364,49 @@ func TestRunWritesTheResultsOfAnInterruptedRun(t *testing.T) {
 		t.Fatal("no responses.parquet")
 	}
 }
+
+func TestScanScoreValuesReadsWhatReadParquetReads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ScoresFile)
+	w, err := CreateParquet[ScoreRow](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 128<<10 + 5000 // two row groups
+	for i := range n {
+		r := ScoreRow{RunID: "run", Suite: fmt.Sprint("suite", i%3), SampleID: fmt.Sprint("x", i), Model: fmt.Sprint("m", i%5),
+			Attack: []string{"none", "base64"}[i%2], Judge: "j", Metric: fmt.Sprint("metric", i%7), Explanation: "e"}
+		if i%11 != 0 {
+			v := float64(i) / 3
+			r.Value = &v
+		} else {
+			r.Error = StrPtr("no value")
+		}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var want, got []string
+	ReadParquet(path, func(r ScoreRow) error {
+		want = append(want, fmt.Sprint(r.RunID, r.Suite, r.Model, r.Attack, r.Judge, r.Metric, r.Value != nil, derefFloat(r.Value)))
+		return nil
+	})
+	if err := ScanScoreValues(path, func(r *ScoreValue) error {
+		got = append(got, fmt.Sprint(r.RunID, r.Suite, r.Model, r.Attack, r.Judge, r.Metric, r.Value != nil, derefFloat(r.Value)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n || !slices.Equal(got, want) {
+		t.Fatalf("ScanScoreValues read %d rows, ReadParquet %d; equal: %v", len(got), len(want), slices.Equal(got, want))
+	}
+}
+
+func derefFloat(v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	return *v
+}

@@ -43,7 +43,7 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 	}
 	groups := map[Key]*group{}
 	runID := ""
-	err := bench.ReadParquet(filepath.Join(dir, bench.ScoresFile), func(r bench.ScoreRow) error {
+	err := bench.ScanScoreValues(filepath.Join(dir, bench.ScoresFile), func(r *bench.ScoreValue) error {
 		runID = r.RunID
 		k := Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}
 		g := groups[k]
