@@ -1,7 +1,10 @@
-// Package jsontext appends JSON values to byte slices exactly as
-// encoding/json writes them with HTML escaping off, without reflection: the
-// journal, the response cache and the openai provider's requests encode
-// with it on their hot paths.
+// Package jsontext reads and writes JSON without reflection, for the hot
+// paths of a run: AppendString and AppendFloat write values exactly as
+// encoding/json does with HTML escaping off (the journal, the response
+// cache, the openai provider's requests), and Reader reads JSON of a known
+// shape, giving up on anything else so that the caller can hand it to
+// encoding/json (chat answers, dataset lines). Both are fuzzed against
+// encoding/json.
 package jsontext
 
 import (

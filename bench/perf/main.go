@@ -245,13 +245,15 @@ type ZeroLatency struct {
 	// cache's lookups and writes.
 	NoCachePerSec float64 `json:"mores_no_cache_trials_per_s"`
 	NoCacheRatio  float64 `json:"no_cache_ratio"`
-	// Ratio is the best mores rate over the best client rate of the
-	// repetitions (the least disturbed by other jobs on the machine);
-	// RepRatios are each repetition's mores rate over its own client rate,
-	// and MedianRatio their median.
-	Ratio       float64   `json:"ratio"`
-	RepRatios   []float64 `json:"rep_ratios"`
-	MedianRatio float64   `json:"median_rep_ratio"`
+	// Ratio, the measure held against the target, is the median of
+	// RepRatios: each repetition runs the client and then mores, and its
+	// ratio is mores's rate over the client's. Other jobs on a shared
+	// machine slow whole stretches of time, which a paired ratio cancels;
+	// BestRatio, the best mores rate over the best client rate, is at the
+	// mercy of one lucky run of either.
+	Ratio     float64   `json:"ratio"`
+	RepRatios []float64 `json:"rep_ratios"`
+	BestRatio float64   `json:"best_ratio"`
 	// StartupSeconds and FinishSeconds are, for the fastest mores run, the
 	// time from its start to its first request and from its last answer to
 	// its exit.
@@ -541,10 +543,11 @@ func (h *harness) zeroLatency(res *Results) error {
 		z.RepRatios = append(z.RepRatios, cp.Wall.Seconds()/p.Wall.Seconds())
 	}
 	sorted := slices.Sorted(slices.Values(z.RepRatios))
-	z.MedianRatio = (sorted[(len(sorted)-1)/2] + sorted[len(sorted)/2]) / 2
+	median := (sorted[(len(sorted)-1)/2] + sorted[len(sorted)/2]) / 2
 	z.Trials = want
 	z.NoCacheRatio = z.NoCachePerSec / z.ClientPerSec
-	z.Ratio = z.MoresPerSec / z.ClientPerSec
+	z.BestRatio = z.MoresPerSec / z.ClientPerSec
+	z.Ratio = median
 	z.Pass = z.Ratio >= z.Target
 	res.ZeroLatency = z
 	return nil
@@ -767,15 +770,17 @@ func writeTable(w io.Writer, r *Results) error {
 	}
 	fmt.Fprintf(tw, "MEASURE\tFIGURE\tREFERENCE\tRATIO / TARGET\n")
 	if z := r.ZeroLatency; z != nil {
-		fmt.Fprintf(tw, "zero latency, c=%d, %d trials\tmores run %.0f trials/s\tminimal client %.0f req/s\t%.2f× (≥%.2f) %s\n",
-			z.Concurrency, z.Trials, z.MoresPerSec, z.ClientPerSec, z.Ratio, z.Target, pass(z.Pass))
+		fmt.Fprintf(tw, "zero latency, c=%d, %d trials\tmores run %.0f trials/s\tminimal client %.0f req/s\t%.2f× best over best\n",
+			z.Concurrency, z.Trials, z.MoresPerSec, z.ClientPerSec, z.BestRatio)
 		fmt.Fprintf(tw, "  CPU per trial: mores %.0f µs, client %.0f µs\tmores run --no-cache %.0f trials/s\t\t%.2f×\n",
 			z.MoresCPUPerTrial, z.ClientCPUPerRequest, z.NoCachePerSec, z.NoCacheRatio)
 		reps := make([]string, len(z.RepRatios))
 		for i, r := range z.RepRatios {
 			reps[i] = fmt.Sprintf("%.2f", r)
 		}
-		fmt.Fprintf(tw, "  each repetition, mores over client	%s	median	%.2f×\n", strings.Join(reps, " "), z.MedianRatio)
+		fmt.Fprintf(tw, "  %d paired repetitions, mores over client\t%s\tmedian\t%.2f× (≥%.2f) %s\n", len(reps),
+			strings.Join(reps, " "), z.Ratio, z.Target, pass(z.Pass))
+		fmt.Fprintf(tw, "  fastest mores run: start %.2f s, finish %.2f s\t\t\t\n", z.StartupSeconds, z.FinishSeconds)
 	}
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(tw, "%.0f ms latency, c=%d, %d trials\tmores run %.0f trials/s\tideal %.0f/s\t%.3f× (≥%.2f) %s\n",
