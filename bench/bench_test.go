@@ -145,3 +145,14 @@ func TestShardsAreDisjointAndCovering(t *testing.T) {
 		}
 	}
 }
+
+func TestInputErrorsSpellOutTwentyProblems(t *testing.T) {
+	var es bench.InputErrors
+	for i := range 25 {
+		es = append(es, &bench.InputError{File: "f.txt", Line: i + 1, Msg: "bad"})
+	}
+	msg := es.Error()
+	if n := strings.Count(msg, "\n") + 1; n != 21 || !strings.HasSuffix(msg, "… and 5 more problems") || !strings.Contains(msg, "f.txt:20:") || strings.Contains(msg, "f.txt:21:") {
+		t.Errorf("%d lines:\n%s", n, msg)
+	}
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -80,13 +81,21 @@ func (e *InputError) Error() string {
 // InputErrors is several input errors reported at once.
 type InputErrors []*InputError
 
+// maxInputErrors is how many problems InputErrors spells out; the rest are
+// counted.
+const maxInputErrors = 20
+
 func (es InputErrors) Error() string {
-	s := ""
+	var sb strings.Builder
 	for i, e := range es {
-		if i > 0 {
-			s += "\n"
+		if i == maxInputErrors {
+			fmt.Fprintf(&sb, "\n… and %d more problems", len(es)-i)
+			break
 		}
-		s += e.Error()
+		if i > 0 {
+			sb.WriteByte('\n')
+		}
+		sb.WriteString(e.Error())
 	}
-	return s
+	return sb.String()
 }

@@ -90,6 +90,9 @@ func WriteManifest(dir string, m *Manifest) error {
 // ReadManifest reads the manifest of a run directory.
 func ReadManifest(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, ManifestFile)
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, &InputError{File: dir, Msg: "not a run directory (a file; give the folder that holds manifest.json)"}
+	}
 	b, err := os.ReadFile(p)
 	if err != nil {
 		if os.IsNotExist(err) {

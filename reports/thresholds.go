@@ -2,12 +2,14 @@ package reports
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mores-eval/mores/bench"
 )
@@ -178,6 +180,9 @@ func ParseThresholds(r io.Reader, file string) ([]Threshold, error) {
 	line := 0
 	for sc.Scan() {
 		line++
+		if b := sc.Bytes(); bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+			return nil, &bench.InputError{File: file, Line: line, Msg: "not a threshold file: binary data (a threshold file is text, one rule per line)"}
+		}
 		t, ok, err := parseRule(sc.Text())
 		if err != nil {
 			err.File, err.Line = file, line
@@ -227,7 +232,16 @@ func (p *ruleScanner) rest() string {
 	if i := strings.IndexByte(r, '#'); i >= 0 {
 		r = r[:i]
 	}
-	return strings.TrimSpace(r)
+	r = strings.TrimSpace(r)
+	if len(r) > 40 {
+		// Enough to find the place; a long line is not echoed whole.
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(r[cut]) {
+			cut--
+		}
+		r = r[:cut] + "…"
+	}
+	return r
 }
 
 func isMetricByte(c byte) bool {

@@ -436,3 +436,27 @@ func TestReportFormats(t *testing.T) {
 		t.Errorf("not a run dir: exit %d, want 2", code)
 	}
 }
+
+// TestAFileForARunDirectoryExitsTwo checks that naming a file of a run
+// (a common slip: the Parquet file instead of its folder) is bad input,
+// exit 2 with the file named, not a failed run (exit 3).
+func TestAFileForARunDirectoryExitsTwo(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	c.mustRun("run", "--out", out, "--run-id", "qs", "--no-report")
+	file := filepath.Join(out, "qs", bench.ResponsesFile)
+	rules := filepath.Join(t.TempDir(), "thresholds.txt")
+	os.WriteFile(rules, []byte("refusal >= 0\n"), 0o644)
+	for _, args := range [][]string{{"report", file}, {"compare", file, filepath.Join(out, "qs")}, {"gate", file, "--thresholds", rules}} {
+		_, stderr, code := c.run(args...)
+		if code != 2 || !strings.Contains(stderr, file) || !strings.Contains(stderr, "not a run directory") {
+			t.Errorf("mores %s: exit %d, %q; want 2 naming the file", strings.Join(args, " "), code, stderr)
+		}
+	}
+	// A binary file given as the thresholds: one line, not the file echoed
+	// back as thousands of bad rules.
+	_, stderr, code := c.run("gate", filepath.Join(out, "qs"), "--thresholds", file)
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "not a threshold file") {
+		t.Errorf("a binary threshold file: exit %d, %d lines: %.300q", code, strings.Count(stderr, "\n"), stderr)
+	}
+}
