@@ -359,3 +359,58 @@ func TestCacheRowsOfInterleavedModelsAndACorruptRow(t *testing.T) {
 		t.Errorf("%d of model c's completions missed, want the 16 of its damaged row", missed)
 	}
 }
+
+// TestCacheWritersInTwoConnectionsLoseNothing opens one cache folder twice
+// (two database handles, as two processes would) and writes through both
+// at once: the row ids each writer gives its rows must never collide.
+func TestCacheWritersInTwoConnectionsLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	var caches [2]*Cache
+	for i := range caches {
+		c, err := OpenCache(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		caches[i] = c
+	}
+	req := func(w, i int) Request {
+		return Request{Messages: []Message{{Role: "user", Content: fmt.Sprint("writer ", w, " prompt ", i)}}}
+	}
+	const n = 3000
+	var wg sync.WaitGroup
+	for w, c := range caches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mc := c.Model("shared model")
+			for i := range n {
+				mc.Put(mc.Key(req(w, i)), Completion{Text: fmt.Sprint(w, "/", i)})
+				if i%1000 == 0 {
+					time.Sleep(210 * time.Millisecond) // past a flush tick: the writers' flushes interleave
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range caches {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mc := c.Model("shared model")
+	if mc.Len() != 2*n {
+		t.Errorf("the cache may answer %d requests, want %d", mc.Len(), 2*n)
+	}
+	for w := range caches {
+		for i := range n {
+			if got, ok := mc.Get(context.Background(), mc.Key(req(w, i))); !ok || got.Text != fmt.Sprint(w, "/", i) {
+				t.Fatalf("writer %d, prompt %d: %+v, %v", w, i, got, ok)
+			}
+		}
+	}
+}
