@@ -311,11 +311,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 					ms.fail.Store(0)
 					ms.ok.Store(true)
 				}
-				select {
-				case entries <- e:
-				case <-ctx.Done():
-					entries <- e // keep a finished trial even when stopping
-				}
+				entries <- e // kept even when stopping: the writer drains them all
 			}
 		}()
 	}

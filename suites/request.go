@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/template"
+	tparse "text/template/parse"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/datasets"
@@ -190,11 +192,20 @@ func (s *Suite) Request(sm bench.Sample) (bench.Request, error) {
 		}
 	}
 	var b strings.Builder
+	if f := directField(s.tmpl); f != "" {
+		if v, ok := data[f]; ok {
+			// The template is {{.f}} alone: its output is the field, as
+			// is (text/template escapes nothing), without running it.
+			b.WriteString(v)
+			goto rendered
+		}
+	}
 	if err := s.tmpl.Execute(&b, data); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "template: ")
 		return bench.Request{}, &bench.InputError{File: s.File, Line: s.Line("prompt"), Field: "prompt",
 			Msg: fmt.Sprintf("sample %s: %s (the sample has fields: %s)", sm.ID, msg, fieldNames(data))}
 	}
+rendered:
 	prompt := b.String()
 	var msgs []bench.Message
 	if last >= 0 {
@@ -247,4 +258,21 @@ func Options(choices []string) string {
 		fmt.Fprintf(&b, "%s. %s", Letter(i), c)
 	}
 	return b.String()
+}
+
+// directField returns NAME when the template is {{.NAME}} and nothing else
+// (the common prompt), else "".
+func directField(t *template.Template) string {
+	if t == nil || t.Tree == nil || t.Tree.Root == nil || len(t.Tree.Root.Nodes) != 1 || len(t.Templates()) != 1 {
+		return ""
+	}
+	a, ok := t.Tree.Root.Nodes[0].(*tparse.ActionNode)
+	if !ok || a.Pipe == nil || len(a.Pipe.Decl) != 0 || len(a.Pipe.Cmds) != 1 || len(a.Pipe.Cmds[0].Args) != 1 {
+		return ""
+	}
+	f, ok := a.Pipe.Cmds[0].Args[0].(*tparse.FieldNode)
+	if !ok || len(f.Ident) != 1 {
+		return ""
+	}
+	return f.Ident[0]
 }
