@@ -217,25 +217,37 @@ func (p *ParquetWriter[T]) Abort() {
 	os.Remove(p.f.Name())
 }
 
+// openParquet opens a Parquet file of a run, checking its schema version.
+func openParquet(path string) (*os.File, *parquet.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if v, ok := pf.Lookup(SchemaKey); ok && v != SchemaVersion {
+		f.Close()
+		return nil, nil, &InputError{File: path, Msg: fmt.Sprintf("schema version %s, this mores reads %s", v, SchemaVersion)}
+	}
+	return f, pf, nil
+}
+
 // ReadParquet streams the rows of a Parquet file of type T to fn, checking
 // the schema version.
 func ReadParquet[T any](path string, fn func(T) error) error {
-	f, err := os.Open(path)
+	f, _, err := openParquet(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if v, ok := pf.Lookup(SchemaKey); ok && v != SchemaVersion {
-		return &InputError{File: path, Msg: fmt.Sprintf("schema version %s, this mores reads %s", v, SchemaVersion)}
-	}
 	r := parquet.NewGenericReader[T](f)
 	defer r.Close()
 	buf := make([]T, 512)
@@ -288,22 +300,11 @@ var scoreValueColumns = [...]string{"run_id", "suite", "model", "attack", "judge
 // ScoreRows; each distinct string is made once. The ScoreValue passed to fn
 // (and its Value) is only valid during the call.
 func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
-	f, err := os.Open(path)
+	f, pf, err := openParquet(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	pf, err := parquet.OpenFile(f, st.Size())
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if v, ok := pf.Lookup(SchemaKey); ok && v != SchemaVersion {
-		return &InputError{File: path, Msg: fmt.Sprintf("schema version %s, this mores reads %s", v, SchemaVersion)}
-	}
 	var idx [len(scoreValueColumns)]int
 	for i, name := range scoreValueColumns {
 		leaf, ok := pf.Schema().Lookup(name)

@@ -92,24 +92,7 @@ func quickObject(raw []byte) (Row, bool) {
 	if !ok || !r.End() {
 		return nil, false
 	}
-	return Row(fromQuick(v).(map[string]any)), true
-}
-
-// fromQuick converts the numbers of a jsontext value as fromJSON does.
-func fromQuick(v any) any {
-	switch x := v.(type) {
-	case jsontext.Number:
-		return number(string(x))
-	case map[string]any:
-		for k, e := range x {
-			x[k] = fromQuick(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = fromQuick(e)
-		}
-	}
-	return v
+	return Row(fromJSON(v).(map[string]any)), true
 }
 
 // jsonArray reads a JSON array of objects, streaming one element at a time.
@@ -225,11 +208,14 @@ func jsonKind(v any) string {
 	return "a value"
 }
 
-// fromJSON replaces the json.Numbers of a decoded value by float64 values, or
+// fromJSON replaces the numbers of a decoded value (json.Number from
+// encoding/json, jsontext.Number from quickObject) by float64 values, or
 // by their text when a float64 cannot hold the integer exactly.
 func fromJSON(v any) any {
 	switch x := v.(type) {
 	case json.Number:
+		return number(string(x))
+	case jsontext.Number:
 		return number(string(x))
 	case map[string]any:
 		for k, e := range x {
