@@ -62,6 +62,11 @@ type CompareOptions struct {
 	// Seed seeds the bootstraps; each row's stream also depends on its key,
 	// so results do not depend on which other metrics are compared.
 	Seed uint64
+	// AllowMissing lets the gate pass when the head run lacks metrics the
+	// base run has for a model both ran (a judge removed on purpose);
+	// otherwise each such metric fails it, as a judge that silently
+	// stopped scoring would otherwise pass unseen.
+	AllowMissing bool
 }
 
 // unit identifies a trial within a group: the pairing key of a comparison
@@ -234,6 +239,19 @@ type Comparison struct {
 	// Unmatched lists the groups (suite/judge.metric/model) of models in
 	// both runs that only one run has, with the run that has them.
 	Unmatched []string
+	// Missing lists the groups of Unmatched that only the base run has;
+	// each fails the gate unless AllowMissing.
+	Missing      []string
+	AllowMissing bool
+}
+
+// MissingFailures returns the groups missing from the head run that fail
+// the gate.
+func (c *Comparison) MissingFailures() []string {
+	if c.AllowMissing {
+		return nil
+	}
+	return c.Missing
 }
 
 // Regressions returns the rows that fail the gate.
@@ -289,7 +307,8 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 	if opt.Resamples <= 0 {
 		opt.Resamples = 5000
 	}
-	c := &Comparison{Base: base.Label, Head: head.Label, Alpha: opt.Alpha, MaxDrop: opt.MaxDrop, Resamples: opt.Resamples}
+	c := &Comparison{Base: base.Label, Head: head.Label, Alpha: opt.Alpha, MaxDrop: opt.MaxDrop, Resamples: opt.Resamples,
+		AllowMissing: opt.AllowMissing}
 	for m := range base.models {
 		if !head.models[m] {
 			c.OnlyBase = append(c.OnlyBase, m)
@@ -311,6 +330,7 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 			keys = append(keys, k)
 		} else {
 			c.Unmatched = append(c.Unmatched, fmt.Sprintf("%s: only in base", rowName(k.Suite, k.Judge, k.Metric, k.Attack, k.Model)))
+			c.Missing = append(c.Missing, rowName(k.Suite, k.Judge, k.Metric, k.Attack, k.Model))
 		}
 	}
 	for k := range head.groups {
@@ -322,6 +342,7 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 		}
 	}
 	slices.Sort(c.Unmatched)
+	slices.Sort(c.Missing)
 	slices.SortFunc(keys, compareKeys)
 	for _, k := range keys {
 		d := compareGroup(k, base.groups[k], head.groups[k], opt)
@@ -555,7 +576,7 @@ type GateReport struct {
 func (g *GateReport) Failures() int {
 	n := 0
 	if g.Comparison != nil {
-		n += len(g.Comparison.Regressions())
+		n += len(g.Comparison.Regressions()) + len(g.Comparison.MissingFailures())
 	}
 	for _, t := range g.Thresholds {
 		if t.Failed() {
@@ -589,6 +610,9 @@ func (g *GateReport) Headline() string {
 				s = append(s, plural(chg, "significant change", "significant changes")+" of unknown direction")
 			}
 			parts = append(parts, strings.Join(s, ", "))
+		}
+		if m := len(c.MissingFailures()); m > 0 {
+			parts = append(parts, plural(m, "metric", "metrics")+" of the base run missing from the head run")
 		}
 	}
 	if g.ThresholdFile != "" {
@@ -774,6 +798,9 @@ func writeGateText(w io.Writer, g *GateReport) error {
 		for _, u := range c.Unmatched {
 			fmt.Fprintf(w, "not compared: %s\n", u)
 		}
+		for _, m := range c.MissingFailures() {
+			fmt.Fprintf(w, "FAIL  missing from the head run: %s (--allow-missing accepts it)\n", m)
+		}
 	}
 	if g.ThresholdFile != "" {
 		if g.Comparison != nil {
@@ -837,9 +864,9 @@ func mdEscape(s string) string {
 
 func writeGateMarkdown(w io.Writer, g *GateReport) error {
 	var b strings.Builder
-	reg, thr := 0, 0
+	reg, thr, miss := 0, 0, 0
 	if g.Comparison != nil {
-		reg = len(g.Comparison.Regressions())
+		reg, miss = len(g.Comparison.Regressions()), len(g.Comparison.MissingFailures())
 	}
 	for _, t := range g.Thresholds {
 		if t.Failed() {
@@ -847,14 +874,17 @@ func writeGateMarkdown(w io.Writer, g *GateReport) error {
 		}
 	}
 	switch {
-	case reg == 0 && thr == 0 && g.Comparison != nil:
+	case reg == 0 && thr == 0 && miss == 0 && g.Comparison != nil:
 		b.WriteString("### ✅ No significant regression\n\n")
-	case reg == 0 && thr == 0:
+	case reg == 0 && thr == 0 && miss == 0:
 		b.WriteString("### ✅ All thresholds hold\n\n")
 	default:
 		var s []string
 		if reg > 0 {
 			s = append(s, plural(reg, "regression", "regressions"))
+		}
+		if miss > 0 {
+			s = append(s, plural(miss, "metric missing from the head run", "metrics missing from the head run"))
 		}
 		if thr > 0 {
 			s = append(s, plural(thr, "threshold failure", "threshold failures"))
@@ -915,6 +945,9 @@ func writeGateMarkdown(w io.Writer, g *GateReport) error {
 		}
 		if len(c.Unmatched) > 0 {
 			fmt.Fprintf(&b, "Not compared: %s.\n\n", mdEscape(strings.Join(c.Unmatched, "; ")))
+		}
+		if m := c.MissingFailures(); len(m) > 0 {
+			fmt.Fprintf(&b, "❌ **Missing from the head run** (fails the gate; `--allow-missing` accepts it): %s.\n\n", mdEscape(strings.Join(m, "; ")))
 		}
 	}
 	if g.ThresholdFile != "" {
@@ -1014,6 +1047,11 @@ func writeGateJUnit(w io.Writer, g *GateReport) error {
 				s.Failures++
 			}
 			s.Cases = append(s.Cases, tc)
+		}
+		for _, m := range c.MissingFailures() {
+			s.Cases = append(s.Cases, junitCase{Name: m, Classname: "mores.compare.missing", Failure: &junitFailure{Type: "missing",
+				Message: "in the base run, missing from the head run", Text: "the head run has no value of " + m + "; --allow-missing accepts it"}})
+			s.Failures++
 		}
 		s.Tests = len(s.Cases)
 		var info []string

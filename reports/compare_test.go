@@ -314,3 +314,35 @@ func BenchmarkCompare(b *testing.B) {
 		Compare(base, head, CompareOptions{Resamples: 2000})
 	}
 }
+
+// TestAMetricMissingFromTheHeadRunFailsTheGate checks that a metric the base
+// run has, for a model both runs have, fails the gate when the head run
+// lacks it (a judge that silently stopped scoring), unless AllowMissing.
+func TestAMetricMissingFromTheHeadRunFailsTheGate(t *testing.T) {
+	base, head := NewRunScores("base-run"), NewRunScores("head-run")
+	for i := range 20 {
+		id := fmt.Sprintf("h%02d", i)
+		base.Add(score("harmless", id, "m", "none", 0, "refusal", "refusal", 1))
+		head.Add(score("harmless", id, "m", "none", 0, "refusal", "refusal", 1))
+		base.Add(score("harmless", id, "m", "none", 0, "harm", "harm_prob", 0.1))
+	}
+	c := Compare(base, head, CompareOptions{Seed: 1})
+	g := &GateReport{Comparison: c, Run: "head-run"}
+	if fmt.Sprint(c.Missing) != "[harmless/harm.harm_prob/m]" || g.Failures() != 1 || !strings.Contains(g.Headline(), "1 metric of the base run missing") {
+		t.Fatalf("missing %v, failures %d, headline %q", c.Missing, g.Failures(), g.Headline())
+	}
+	for _, f := range []string{FormatText, FormatMarkdown, FormatJUnit} {
+		var b bytes.Buffer
+		if err := WriteGateReport(&b, g, f); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.ReplaceAll(b.String(), `\_`, "_"), "harmless/harm.harm_prob/m") || !strings.Contains(strings.ToLower(b.String()), "missing") ||
+			(f == FormatMarkdown && !strings.HasPrefix(b.String(), "### ❌ 1 metric missing from the head run")) {
+			t.Errorf("%s report does not name the missing metric:\n%s", f, b.String())
+		}
+	}
+	c = Compare(base, head, CompareOptions{Seed: 1, AllowMissing: true})
+	if g := (&GateReport{Comparison: c}); g.Failures() != 0 {
+		t.Errorf("with AllowMissing: %d failures (%s)", g.Failures(), g.Headline())
+	}
+}

@@ -97,6 +97,7 @@ func newCompareCmd(e *env) *cobra.Command {
 	var alpha, maxDrop float64
 	var resamples int
 	var seed uint64
+	var allowMissing bool
 	c := &cobra.Command{
 		Use:   "compare BASE_RUN HEAD_RUN",
 		Short: "Compare two runs metric by metric; exit 1 on a significant regression",
@@ -106,7 +107,9 @@ McNemar's test for 0/1 metrics, a paired bootstrap otherwise (an unpaired
 bootstrap, with a warning, when trials do not pair), with Holm's correction
 over all tested metrics. It exits 1 when a metric regresses significantly
 in its bad direction (from the suites' higher_is_better), or drops by more
-than --max-drop, or a --thresholds rule fails on the head run; 0 otherwise.`,
+than --max-drop, or a metric of the base run is missing from the head run
+for a model both ran (unless --allow-missing), or a --thresholds rule fails
+on the head run; 0 otherwise.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := f.check(); err != nil {
@@ -115,7 +118,7 @@ than --max-drop, or a --thresholds rule fails on the head run; 0 otherwise.`,
 			if !(alpha > 0 && alpha < 1) {
 				return usagef("--alpha %v: must be between 0 and 1", alpha)
 			}
-			opt := reports.CompareOptions{Alpha: alpha, Resamples: resamples, Seed: seed}
+			opt := reports.CompareOptions{Alpha: alpha, Resamples: resamples, Seed: seed, AllowMissing: allowMissing}
 			if c.Flags().Changed("max-drop") {
 				if !(maxDrop >= 0) {
 					return usagef("--max-drop %v: must be 0 or more", maxDrop)
@@ -174,6 +177,7 @@ than --max-drop, or a --thresholds rule fails on the head run; 0 otherwise.`,
 	c.Flags().Float64Var(&maxDrop, "max-drop", 0, "fail when a metric moves more than X (absolute) in its bad direction, significant or not")
 	c.Flags().IntVar(&resamples, "resamples", 5000, "bootstrap resamples")
 	c.Flags().Uint64Var(&seed, "seed", 1, "bootstrap seed")
+	c.Flags().BoolVar(&allowMissing, "allow-missing", false, "pass when the head run lacks metrics the base run has for a model both ran")
 	return c
 }
 
