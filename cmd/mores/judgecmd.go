@@ -242,7 +242,8 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		wg.Wait()
 		close(out)
 	}()
-	n := 0
+	n, judgments, failed := 0, 0, 0
+	firstErr := ""
 	var werr error
 	for en := range out {
 		if werr == nil {
@@ -252,6 +253,15 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 			werr = jn.Flush()
 		}
 		n++
+		for _, sc := range en.Scores {
+			judgments++
+			if sc.Error != "" {
+				failed++
+				if firstErr == "" {
+					firstErr = sc.Judge + ": " + sc.Error
+				}
+			}
+		}
 	}
 	if err := jn.Close(); werr == nil {
 		werr = err
@@ -275,9 +285,15 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "judged %d trials → %s\n", n, filepath.Join(dir, bench.ScoresFile))
+	fmt.Fprintf(e.stdout, "judged %d trials (%d of %d judgments failed) → %s\n", n, failed, judgments, filepath.Join(dir, bench.ScoresFile))
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: the trials judged so far are kept; run the same command again to finish")
+	}
+	if judgments > 0 && failed == judgments {
+		// Nothing was judged: a gate reading these scores would pass on
+		// no evidence, so the command fails (exit 3).
+		return fmt.Errorf("every judgment failed (%d of %d; the failures are in the error column of %s), first: %s",
+			failed, judgments, filepath.Join(dir, bench.ScoresFile), firstErr)
 	}
 	return nil
 }

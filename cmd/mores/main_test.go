@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -458,5 +460,30 @@ func TestAFileForARunDirectoryExitsTwo(t *testing.T) {
 	_, stderr, code := c.run("gate", filepath.Join(out, "qs"), "--thresholds", file)
 	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "not a threshold file") {
 		t.Errorf("a binary threshold file: exit %d, %d lines: %.300q", code, strings.Count(stderr, "\n"), stderr)
+	}
+}
+
+// TestJudgeFailsWhenEveryJudgmentFails checks that `mores judge` with a
+// judge model that never answers exits 3 and says so, instead of
+// reporting the trials judged.
+func TestJudgeFailsWhenEveryJudgmentFails(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	c.mustRun("run", "--out", out, "--run-id", "qs", "--no-report")
+	dir := filepath.Join(out, "qs")
+	c.env["OPENAI_API_KEY"] = "sk-test-unused"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest) // fatal: no retry
+		w.Write([]byte(`{"error":{"message":"model judge does not exist"}}`))
+	}))
+	defer srv.Close()
+	stdout, stderr, code := c.run("judge", dir, "--judge", "rubric", "--judge-model", "openai:judge@"+srv.URL+"/v1", "--no-cache")
+	if code != 3 || !strings.Contains(stderr, "every judgment failed") {
+		t.Fatalf("exit %d, want 3 with every judgment failed\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// A judge that works reports its failures as none.
+	stdout = c.mustRun("judge", dir, "--judge", "harm", "--no-cache")
+	if !strings.Contains(stdout, "(0 of ") {
+		t.Errorf("stdout: %s", stdout)
 	}
 }
