@@ -15,6 +15,12 @@ import (
 // concatenated, each trial kept once, and results written anew. The runs
 // must agree on suites (name and content hash) and models.
 func Merge(dirs []string, out string) (*Manifest, error) {
+	return MergeAs(dirs, out, filepath.Base(filepath.Clean(out)))
+}
+
+// MergeAs is Merge with the run id of the merged run given: the CLI merges
+// into a temporary folder, renamed to its final name once complete.
+func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 	var ms []*Manifest
 	for _, d := range dirs {
 		m, err := ReadManifest(d)
@@ -74,7 +80,6 @@ func Merge(dirs []string, out string) (*Manifest, error) {
 	if err := j.Close(); err != nil {
 		return nil, err
 	}
-	runID := filepath.Base(filepath.Clean(out))
 	counts, err := WriteResults(out, runID)
 	if err != nil {
 		return nil, err

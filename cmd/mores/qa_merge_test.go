@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,5 +36,43 @@ func TestMergeRefusesARunGivenTwice(t *testing.T) {
 			t.Fatalf("score %s appears twice", k)
 		}
 		seen[k] = true
+	}
+}
+
+// TestAFailedMergeLeavesNoHalfRun merges a run whose journal is corrupt
+// half-way: the merge fails, and neither the output folder nor its
+// temporary folder is left behind, so that the same command can run again.
+func TestAFailedMergeLeavesNoHalfRun(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	c.mustRun("run", "harmless", "--limit", "5", "--out", out, "--run-id", "a", "--no-report", "--shard", "1/2")
+	c.mustRun("run", "harmless", "--limit", "5", "--out", out, "--run-id", "b", "--no-report", "--shard", "2/2")
+	jb := filepath.Join(out, "b", "journal.jsonl")
+	b, err := os.ReadFile(jb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(jb, append(b, []byte("{\"k\":\"trial\",\"i\":\n")...), 0o644)
+	merged := filepath.Join(out, "m")
+	_, stderr, code := c.run("merge", filepath.Join(out, "a"), filepath.Join(out, "b"), "-o", merged)
+	if code != 2 || !strings.Contains(stderr, "journal") {
+		t.Fatalf("merge with a corrupt journal: exit %d\n%s", code, stderr)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if fmt.Sprint(names) != "[a b]" {
+		t.Errorf("after the failed merge the folder holds %v, want [a b]", names)
+	}
+	// Repaired, the same command merges, and the run is readable by all.
+	os.WriteFile(jb, b, 0o644)
+	c.mustRun("merge", filepath.Join(out, "a"), filepath.Join(out, "b"), "-o", merged)
+	if st, err := os.Stat(merged); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("merged run: %v, %v", st, err)
+	}
+	if n := len(readResponses(t, merged)); n != 10 {
+		t.Errorf("%d responses, want 10", n)
 	}
 }

@@ -137,12 +137,30 @@ func newMergeCmd(e *env) *cobra.Command {
 					}
 				}
 			}
-			m, err := bench.Merge(args, out)
+			// The merged run is built in a hidden folder beside its final
+			// name and renamed when complete, so that a merge that fails or
+			// is killed leaves no half run under that name.
+			clean := filepath.Clean(out)
+			if err := os.MkdirAll(filepath.Dir(clean), 0o755); err != nil {
+				return err
+			}
+			tmp, err := os.MkdirTemp(filepath.Dir(clean), "."+filepath.Base(clean)+".merging-")
 			if err != nil {
 				return err
 			}
-			rows, err := reports.WriteSummary(out, reports.SummaryOptions{Seed: uint64(m.Seed)})
+			defer os.RemoveAll(tmp) // nothing left there once renamed
+			if err := os.Chmod(tmp, 0o755); err != nil {
+				return err
+			}
+			m, err := bench.MergeAs(args, tmp, filepath.Base(clean))
 			if err != nil {
+				return err
+			}
+			rows, err := reports.WriteSummary(tmp, reports.SummaryOptions{Seed: uint64(m.Seed)})
+			if err != nil {
+				return err
+			}
+			if err := os.Rename(tmp, clean); err != nil {
 				return err
 			}
 			if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
