@@ -214,9 +214,20 @@ rendered:
 	} else {
 		msgs = []bench.Message{{Role: "user", Content: prompt}}
 	}
+	// A conversation's own leading system message joins the suite's system
+	// prompt (the suite's first), so that the model gets one system message:
+	// many chat templates refuse a second.
+	system := s.System
+	for len(msgs) > 0 && msgs[0].Role == "system" {
+		if system != "" && msgs[0].Content != "" {
+			system += "\n\n"
+		}
+		system += msgs[0].Content
+		msgs = msgs[1:]
+	}
 	cp := sm
 	return bench.Request{
-		System:   s.System,
+		System:   system,
 		Messages: msgs,
 		Params:   s.Params,
 		SampleID: sm.ID,

@@ -46,3 +46,30 @@ func TestADirectFieldPromptRendersAsTheTemplateDoes(t *testing.T) {
 		t.Error("a prompt naming a missing field rendered")
 	}
 }
+
+// TestAConversationsSystemMessageJoinsTheSuites checks that a dataset
+// conversation starting with its own system message reaches the model as
+// one system prompt, the suite's first.
+func TestAConversationsSystemMessageJoinsTheSuites(t *testing.T) {
+	conv := []bench.Message{{Role: "system", Content: "Answer in French."}, {Role: "user", Content: "Hello?"}}
+	for _, tc := range []struct{ suiteSystem, want string }{
+		{"Be brief.", "Be brief.\n\nAnswer in French."},
+		{"", "Answer in French."},
+	} {
+		src := "name: d\nversion: 1\ndataset: {path: builtin:harmless}\nprompt: '{{.input}}'\n"
+		if tc.suiteSystem != "" {
+			src += "system: " + tc.suiteSystem + "\n"
+		}
+		s, err := Parse("d.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := s.Request(bench.Sample{ID: "1", Messages: conv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.System != tc.want || len(req.Messages) != 1 || req.Messages[0].Role != "user" || req.Messages[0].Content != "Hello?" {
+			t.Errorf("suite system %q: system %q, messages %+v", tc.suiteSystem, req.System, req.Messages)
+		}
+	}
+}
