@@ -171,6 +171,18 @@ func CreateParquet[T any](path string) (*ParquetWriter[T], error) {
 	return &ParquetWriter[T]{path: path, f: f, w: w, buf: make([]T, 0, 1024)}, nil
 }
 
+// RemoveStaleTemps removes the temporary files that writers of a run
+// directory's Parquet files (and its manifest) left when their process was
+// killed. The caller holds the directory's lock, so no writer is at work.
+func RemoveStaleTemps(dir string) {
+	for _, pattern := range []string{"." + ResponsesFile + ".*", "." + ScoresFile + ".*", "." + SummaryFile + ".*", ".manifest.*"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+}
+
 // Write buffers one row.
 func (p *ParquetWriter[T]) Write(row T) error {
 	p.buf = append(p.buf, row)

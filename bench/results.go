@@ -49,6 +49,7 @@ const resultsChunk = 4 << 20
 // the end, a run resumed out of turn) is written by writeResultsSorted.
 func WriteResults(dir, runID string) (ResultCounts, error) {
 	jpath := filepath.Join(dir, JournalFile)
+	RemoveStaleTemps(dir)
 	rc, inOrder, err := writeResultsInOrder(dir, jpath, runID)
 	if err != nil || inOrder {
 		return rc, err

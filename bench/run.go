@@ -163,6 +163,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		return st, err
 	}
 	jpath := filepath.Join(spec.Dir, JournalFile)
+	RemoveStaleTemps(spec.Dir)
 
 	// What is done already: the sorted hashes of journaled trial keys.
 	seed := maphash.MakeSeed()

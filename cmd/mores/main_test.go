@@ -384,6 +384,10 @@ func TestSIGKILLThenResumeLosesNothingAndRepeatsNoRequest(t *testing.T) {
 	if len(journaled) < 40 || len(journaled) >= 250+210 {
 		t.Fatalf("killed with %d trials journaled; the test wants a kill mid-run", len(journaled))
 	}
+	// The killed run was writing its Parquet files under temporary names.
+	if temps, _ := filepath.Glob(filepath.Join(dir, ".*.parquet.*")); len(temps) == 0 {
+		t.Log("no temporary Parquet file left by the kill (the run had not created them yet)")
+	}
 	before := srv.PromptCounts()
 	res := exec.Command(bin, "run", "--resume", dir)
 	res.Env = cmd.Env
@@ -404,6 +408,9 @@ func TestSIGKILLThenResumeLosesNothingAndRepeatsNoRequest(t *testing.T) {
 	m, _ := bench.ReadManifest(dir)
 	if m.Status != "complete" {
 		t.Errorf("manifest status %q after resume", m.Status)
+	}
+	if temps, _ := filepath.Glob(filepath.Join(dir, ".*")); len(temps) > 0 {
+		t.Errorf("after resume the run directory still holds the killed run's temporary files %v", temps)
 	}
 }
 
