@@ -300,11 +300,15 @@ type ScoreValue struct {
 	RunID, Suite, Model, Attack, Judge, Metric string
 	// Value is nil for a score without a value (an error).
 	Value *float64
+	// Unit identifies the row's trial unit (its sample and epoch) within
+	// one ScanScoreValues: rows of one unit, such as the ratings of one
+	// response by several people, share it.
+	Unit uint64
 }
 
-// scoreValueColumns are the columns ScanScoreValues reads, in the order
-// of ScoreValue's fields.
-var scoreValueColumns = [...]string{"run_id", "suite", "model", "attack", "judge", "metric", "value"}
+// scoreValueColumns are the columns ScanScoreValues reads: the strings of
+// ScoreValue, then sample_id, epoch and value.
+var scoreValueColumns = [...]string{"run_id", "suite", "model", "attack", "judge", "metric", "sample_id", "epoch", "value"}
 
 // ScanScoreValues calls fn with the summary columns of each row of a
 // scores.parquet file, in file order. It reads those columns alone, page by
@@ -325,9 +329,10 @@ func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
 		}
 		idx[i] = leaf.ColumnIndex
 	}
-	const nstr = len(scoreValueColumns) - 1
+	const nstr = len(scoreValueColumns) - 2 // the strings, sample_id last
 	var (
 		ids    [nstr][]int32
+		epochs []int32
 		values []float64
 		null   []bool
 		dict   = map[string]int32{}
@@ -356,8 +361,16 @@ func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
 				return fmt.Errorf("%s: column %s: %w", path, scoreValueColumns[i], err)
 			}
 		}
+		epochs = epochs[:0]
+		err = readColumn(chunks[idx[nstr]], buf, func(v parquet.Value) { epochs = append(epochs, v.Int32()) })
+		if err == nil && len(epochs) != n {
+			err = fmt.Errorf("%d values for %d rows", len(epochs), n)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: column epoch: %w", path, err)
+		}
 		values, null = values[:0], null[:0]
-		err = readColumn(chunks[idx[nstr]], buf, func(v parquet.Value) {
+		err = readColumn(chunks[idx[nstr+1]], buf, func(v parquet.Value) {
 			null = append(null, v.IsNull())
 			if v.IsNull() {
 				values = append(values, 0)
@@ -374,6 +387,7 @@ func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
 		for r := range n {
 			sv.RunID, sv.Suite, sv.Model = names[ids[0][r]], names[ids[1][r]], names[ids[2][r]]
 			sv.Attack, sv.Judge, sv.Metric = names[ids[3][r]], names[ids[4][r]], names[ids[5][r]]
+			sv.Unit = uint64(uint32(ids[6][r]))<<32 | uint64(uint32(epochs[r]))
 			sv.Value = nil
 			if !null[r] {
 				sv.Value = &values[r]

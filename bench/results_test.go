@@ -373,7 +373,7 @@ func TestScanScoreValuesReadsWhatReadParquetReads(t *testing.T) {
 	}
 	const n = 128<<10 + 5000 // two row groups
 	for i := range n {
-		r := ScoreRow{RunID: "run", Suite: fmt.Sprint("suite", i%3), SampleID: fmt.Sprint("x", i), Model: fmt.Sprint("m", i%5),
+		r := ScoreRow{RunID: "run", Suite: fmt.Sprint("suite", i%3), SampleID: fmt.Sprint("x", i/3), Epoch: int32(i % 2), Model: fmt.Sprint("m", i%5),
 			Attack: []string{"none", "base64"}[i%2], Judge: "j", Metric: fmt.Sprint("metric", i%7), Explanation: "e"}
 		if i%11 != 0 {
 			v := float64(i) / 3
@@ -388,16 +388,30 @@ func TestScanScoreValuesReadsWhatReadParquetReads(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var want, got []string
+	var want, got, trials []string
 	ReadParquet(path, func(r ScoreRow) error {
 		want = append(want, fmt.Sprint(r.RunID, r.Suite, r.Model, r.Attack, r.Judge, r.Metric, r.Value != nil, derefFloat(r.Value)))
+		trials = append(trials, fmt.Sprint(r.SampleID, "/", r.Epoch))
 		return nil
 	})
+	var units []uint64
 	if err := ScanScoreValues(path, func(r *ScoreValue) error {
 		got = append(got, fmt.Sprint(r.RunID, r.Suite, r.Model, r.Attack, r.Judge, r.Metric, r.Value != nil, derefFloat(r.Value)))
+		units = append(units, r.Unit)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// Rows of one sample and epoch share a unit; others do not.
+	unitOf, trialOf := map[string]uint64{}, map[uint64]string{}
+	for i, tr := range trials {
+		if u, ok := unitOf[tr]; ok && u != units[i] {
+			t.Fatalf("trial %s has units %d and %d", tr, u, units[i])
+		}
+		if o, ok := trialOf[units[i]]; ok && o != tr {
+			t.Fatalf("unit %d holds trials %s and %s", units[i], o, tr)
+		}
+		unitOf[tr], trialOf[units[i]] = units[i], tr
 	}
 	if len(got) != n || !slices.Equal(got, want) {
 		t.Fatalf("ScanScoreValues read %d rows, ReadParquet %d; equal: %v", len(got), len(want), slices.Equal(got, want))

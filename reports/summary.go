@@ -25,6 +25,7 @@ type Key struct {
 
 type group struct {
 	values []float64
+	units  []uint64 // the trial unit of each value
 	errors int64
 }
 
@@ -32,7 +33,10 @@ type group struct {
 const (
 	CIWilson    = "wilson"
 	CIBootstrap = "bootstrap"
-	CINone      = "none"
+	// CIClusterBootstrap resamples trials, for groups with several values
+	// per trial (human ratings with overlap).
+	CIClusterBootstrap = "cluster-bootstrap"
+	CINone             = "none"
 )
 
 // Summarize reads the scores of a run directory and returns one row per
@@ -56,6 +60,7 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 			return nil
 		}
 		g.values = append(g.values, *r.Value)
+		g.units = append(g.units, r.Unit)
 		return nil
 	})
 	if err != nil {
@@ -70,7 +75,7 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 	for _, k := range keys {
 		g := groups[k]
 		rows = append(rows, summarizeGroup(runID, k, g, opt))
-		g.values = nil
+		g.values, g.units = nil, nil
 	}
 	return rows, nil
 }
@@ -85,6 +90,18 @@ func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.Sum
 	row := bench.SummaryRow{RunID: runID, Suite: k.Suite, Model: k.Model, Attack: k.Attack, Judge: k.Judge, Metric: k.Metric,
 		N: int64(s.N), Mean: s.Mean, Stderr: s.Stderr, CILow: s.CILow, CIHigh: s.CIHigh, CIMethod: CINone, Errors: g.errors}
 	if s.N == 0 {
+		return row
+	}
+	if sums, sizes := clusters(g); sums != nil {
+		// Several values per trial (ratings of one response by several
+		// people): they are not independent, so the interval resamples
+		// trials, not values, and the standard error is cluster-robust.
+		row.Stderr = stats.ClusterStderr(sums, sizes)
+		row.CILow, row.CIHigh, row.CIMethod = math.NaN(), math.NaN(), CINone
+		if len(sums) >= 2 {
+			row.CILow, row.CIHigh = stats.ClusterBootstrapMeanCI(sums, sizes, 0.95, opt.Resamples, opt.Seed)
+			row.CIMethod = CIClusterBootstrap
+		}
 		return row
 	}
 	if binary(g.values) {
@@ -103,6 +120,38 @@ func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.Sum
 		row.CIMethod = CIBootstrap
 	}
 	return row
+}
+
+// clusters returns the sums and sizes of the values of each trial unit of
+// g, or nil when no unit has more than one value.
+func clusters(g *group) (sums, sizes []float64) {
+	// Rows come in plan order, so the units of a group without repeats
+	// usually increase: that is checked first, without a map.
+	increasing := true
+	for i := 1; i < len(g.units) && increasing; i++ {
+		increasing = g.units[i] > g.units[i-1]
+	}
+	if increasing {
+		return nil, nil
+	}
+	at := make(map[uint64]int, len(g.units))
+	repeated := false
+	for i, u := range g.units {
+		j, ok := at[u]
+		if !ok {
+			at[u] = len(sums)
+			sums = append(sums, g.values[i])
+			sizes = append(sizes, 1)
+			continue
+		}
+		repeated = true
+		sums[j] += g.values[i]
+		sizes[j]++
+	}
+	if !repeated {
+		return nil, nil
+	}
+	return sums, sizes
 }
 
 func binary(xs []float64) bool {

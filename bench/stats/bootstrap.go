@@ -272,3 +272,68 @@ func quantileSorted(sorted []float64, p float64) float64 {
 	}
 	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
 }
+
+// ClusterBootstrapMeanCI returns a percentile bootstrap confidence interval
+// for the mean of values that come in clusters — several ratings of one
+// item by different raters, which are not independent: clusters are
+// resampled with replacement, and each resample's mean is the sum of its
+// clusters' sums over the sum of their sizes. sums[i] and sizes[i] are the
+// sum and the number of the values of cluster i. With one value per
+// cluster it is the ordinary bootstrap of the mean. Results are
+// deterministic for a seed; the cost is O(resamples × clusters). It returns
+// NaN bounds when there is no cluster, a sum is NaN, a size is not
+// positive, resamples < 1 or the level is invalid.
+func ClusterBootstrapMeanCI(sums, sizes []float64, level float64, resamples int, seed uint64) (lo, hi float64) {
+	if len(sums) == 0 || len(sums) != len(sizes) || resamples < 1 || !(level > 0 && level < 1) {
+		return math.NaN(), math.NaN()
+	}
+	for i := range sums {
+		if math.IsNaN(sums[i]) || !(sizes[i] > 0) {
+			return math.NaN(), math.NaN()
+		}
+	}
+	k := uint64(len(sums))
+	if resamples > MinCappedResamples && float64(resamples)*float64(k) > MaxBootstrapDraws {
+		resamples = max(MinCappedResamples, MaxBootstrapDraws/len(sums))
+	}
+	means := make([]float64, resamples)
+	for chunk := range bootstrapChunks {
+		a, b := chunk*resamples/bootstrapChunks, (chunk+1)*resamples/bootstrapChunks
+		src := newWyrand(seed, uint64(chunk))
+		for r := a; r < b; r++ {
+			s, n := 0.0, 0.0
+			for range k {
+				i := src.index(k)
+				s += sums[i]
+				n += sizes[i]
+			}
+			means[r] = s / n
+		}
+	}
+	slices.Sort(means)
+	alpha := 1 - level
+	return quantileSorted(means, alpha/2), quantileSorted(means, 1-alpha/2)
+}
+
+// ClusterStderr returns the standard error of the mean of clustered values
+// (the ratio estimator Σsums / Σsizes): with N = Σsizes, m the mean and k
+// clusters, sqrt(k/(k−1) · Σ(sums[i] − m·sizes[i])²) / N. It is NaN for
+// fewer than two clusters.
+func ClusterStderr(sums, sizes []float64) float64 {
+	k := len(sums)
+	if k < 2 || len(sizes) != k {
+		return math.NaN()
+	}
+	var s, n float64
+	for i := range sums {
+		s += sums[i]
+		n += sizes[i]
+	}
+	m := s / n
+	var q float64
+	for i := range sums {
+		d := sums[i] - m*sizes[i]
+		q += d * d
+	}
+	return math.Sqrt(float64(k)/float64(k-1)*q) / n
+}
