@@ -300,6 +300,8 @@ type ScoreValue struct {
 	RunID, Suite, Model, Attack, Judge, Metric string
 	// Value is nil for a score without a value (an error).
 	Value *float64
+	// Rater is the human rater of the row ("" for a judge).
+	Rater string
 	// Unit identifies the row's trial unit (its sample and epoch) within
 	// one ScanScoreValues: rows of one unit, such as the ratings of one
 	// response by several people, share it.
@@ -308,7 +310,7 @@ type ScoreValue struct {
 
 // scoreValueColumns are the columns ScanScoreValues reads: the strings of
 // ScoreValue, then sample_id, epoch and value.
-var scoreValueColumns = [...]string{"run_id", "suite", "model", "attack", "judge", "metric", "sample_id", "epoch", "value"}
+var scoreValueColumns = [...]string{"run_id", "suite", "model", "attack", "judge", "metric", "rater", "sample_id", "epoch", "value"}
 
 // ScanScoreValues calls fn with the summary columns of each row of a
 // scores.parquet file, in file order. It reads those columns alone, page by
@@ -387,7 +389,8 @@ func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
 		for r := range n {
 			sv.RunID, sv.Suite, sv.Model = names[ids[0][r]], names[ids[1][r]], names[ids[2][r]]
 			sv.Attack, sv.Judge, sv.Metric = names[ids[3][r]], names[ids[4][r]], names[ids[5][r]]
-			sv.Unit = uint64(uint32(ids[6][r]))<<32 | uint64(uint32(epochs[r]))
+			sv.Rater = names[ids[6][r]]
+			sv.Unit = uint64(uint32(ids[7][r]))<<32 | uint64(uint32(epochs[r]))
 			sv.Value = nil
 			if !null[r] {
 				sv.Value = &values[r]

@@ -25,7 +25,10 @@ type Key struct {
 
 type group struct {
 	values []float64
-	units  []uint64 // the trial unit of each value
+	// units holds the trial unit of each value, kept only for groups of
+	// rated values (a human rater per row), the only ones that can hold
+	// several values per trial: a judge scores a trial once.
+	units  []uint64
 	errors int64
 }
 
@@ -60,7 +63,14 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 			return nil
 		}
 		g.values = append(g.values, *r.Value)
-		g.units = append(g.units, r.Unit)
+		if r.Rater != "" {
+			if len(g.units) < len(g.values)-1 {
+				// Rows of a judge came first: this group mixes the two
+				// and is summarized as independent values.
+				return nil
+			}
+			g.units = append(g.units, r.Unit)
+		}
 		return nil
 	})
 	if err != nil {
@@ -125,6 +135,9 @@ func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.Sum
 // clusters returns the sums and sizes of the values of each trial unit of
 // g, or nil when no unit has more than one value.
 func clusters(g *group) (sums, sizes []float64) {
+	if len(g.units) != len(g.values) {
+		return nil, nil
+	}
 	// Rows come in plan order, so the units of a group without repeats
 	// usually increase: that is checked first, without a map.
 	increasing := true
