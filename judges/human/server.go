@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,7 +61,8 @@ type Options struct {
 	// Raters are the ids of the raters. Nil means the raters already in the
 	// database or, in a new database, one rater, rater-1.
 	Raters []string
-	// Overlap is the number of raters who rate each item (default 1, at most
+	// Overlap is the number of raters who rate each item (0: the overlap
+	// the database recorded at an earlier start, else 1; at most
 	// the number of raters).
 	Overlap int
 	// Reissue names raters whose tokens are replaced by new ones ("all":
@@ -140,9 +142,6 @@ func Open(ctx context.Context, opt Options) (*Server, error) {
 	if opt.DB == "" {
 		opt.DB = filepath.Join(opt.Dir, DBFile)
 	}
-	if opt.Overlap == 0 {
-		opt.Overlap = 1
-	}
 	l := &opt.Limits
 	if l.RaterRate <= 0 {
 		l.RaterRate = 2
@@ -192,8 +191,20 @@ func (s *Server) init(ctx context.Context, m *bench.Manifest, items []newItem) e
 			raters = []string{"rater-1"}
 		}
 	}
+	if s.opt.Overlap == 0 {
+		// Not given: the overlap of the study's first start, else 1.
+		s.opt.Overlap = 1
+		if v, err := s.st.meta("overlap"); err != nil {
+			return err
+		} else if n, perr := strconv.Atoi(v); perr == nil && n > 0 {
+			s.opt.Overlap = n
+		}
+	}
 	if s.opt.Overlap < 1 || s.opt.Overlap > len(raters) {
 		return &bench.InputError{File: "--overlap", Msg: fmt.Sprintf("%d: want 1 to the number of raters (%d)", s.opt.Overlap, len(raters))}
+	}
+	if err := s.st.setMeta("overlap", strconv.Itoa(s.opt.Overlap)); err != nil {
+		return err
 	}
 	reissue := map[string]bool{}
 	for _, id := range s.opt.Reissue {

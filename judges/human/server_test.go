@@ -566,3 +566,38 @@ func BenchmarkRate(b *testing.B) {
 		states[r] = next
 	}
 }
+
+// TestTheOverlapIsRememberedAcrossRestarts checks that a study started with
+// an overlap keeps it when the server is started again without one, and
+// that an overlap given again replaces it.
+func TestTheOverlapIsRememberedAcrossRestarts(t *testing.T) {
+	dir := makeRun(t, runSpec{models: secretModels, samples: 5, seed: 7})
+	db := filepath.Join(t.TempDir(), "r.sqlite")
+	raters := []string{"ann", "bob", "cy"}
+	totals := func(opt Options) []int {
+		ts := startServer(t, opt)
+		defer ts.Close()
+		var out []int
+		for _, r := range raters {
+			st, _, _ := login(t, ts.base, ts.token(t, r)).state()
+			out = append(out, st.Total)
+		}
+		return out
+	}
+	first := totals(Options{Dir: dir, DB: db, Raters: raters, Overlap: 2})
+	again := totals(Options{Dir: dir, DB: db, Raters: raters})
+	if fmt.Sprint(first) != fmt.Sprint(again) {
+		t.Fatalf("items per rater: %v at the first start with overlap 2, %v after a restart without --overlap", first, again)
+	}
+	sum := 0
+	for _, n := range again {
+		sum += n
+	}
+	if sum != 2*10 {
+		t.Errorf("%d assignments for 10 items with overlap 2", sum)
+	}
+	three := totals(Options{Dir: dir, DB: db, Raters: raters, Overlap: 3})
+	if four := totals(Options{Dir: dir, DB: db, Raters: raters}); fmt.Sprint(four) != fmt.Sprint(three) || three[0] != 10 {
+		t.Errorf("after --overlap 3: %v, then %v; want 10 items each", three, four)
+	}
+}

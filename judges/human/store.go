@@ -122,6 +122,12 @@ func (st *store) meta(key string) (string, error) {
 // initMeta binds the database to a run and returns the server secret (for
 // CSRF tokens and the per-rater order of pairwise responses), creating it on
 // first use.
+// setMeta records a value of the meta table, replacing any earlier one.
+func (st *store) setMeta(key, value string) error {
+	_, err := st.db.Exec(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	return err
+}
+
 func (st *store) initMeta(runID string) (secret []byte, err error) {
 	have, err := st.meta("run_id")
 	if err != nil {
