@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -232,13 +231,21 @@ func fromJSON(v any) any {
 // maxExact is the largest magnitude up to which a float64 holds every integer.
 const maxExact = 1 << 53
 
-// number converts the text of a JSON number.
+// number converts the text of a JSON number: to a float64 when that holds
+// it exactly enough, else its text (an integer beyond 2⁵³, such as a 64-bit
+// id, or a number out of float64's range).
 func number(s string) any {
+	if !strings.ContainsAny(s, ".eE") {
+		// An integer: exact in a float64 only up to 2⁵³ in magnitude (2⁵³+1
+		// would round to 2⁵³, so the rounded value cannot tell).
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n > maxExact || n < -maxExact {
+			return s
+		}
+		return float64(n)
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return s
-	}
-	if math.Abs(f) > maxExact && !strings.ContainsAny(s, ".eE") {
 		return s
 	}
 	return f

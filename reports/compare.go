@@ -239,8 +239,9 @@ type Comparison struct {
 	// Unmatched lists the groups (suite/judge.metric/model) of models in
 	// both runs that only one run has, with the run that has them.
 	Unmatched []string
-	// Missing lists the groups of Unmatched that only the base run has;
-	// each fails the gate unless AllowMissing.
+	// Missing lists the groups that the base run has values of and the
+	// head run has not (absent, or only errors); each fails the gate unless
+	// AllowMissing.
 	Missing      []string
 	AllowMissing bool
 }
@@ -326,8 +327,13 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 		if !head.models[k.Model] {
 			continue
 		}
-		if _, ok := head.groups[k]; ok {
+		if hg, ok := head.groups[k]; ok {
 			keys = append(keys, k)
+			if len(hg.units) == 0 && len(base.groups[k].units) > 0 {
+				// Every head score of the metric is an error: as good as
+				// missing (a judge that stopped answering).
+				c.Missing = append(c.Missing, rowName(k.Suite, k.Judge, k.Metric, k.Attack, k.Model)+" (every head score is an error)")
+			}
 		} else {
 			c.Unmatched = append(c.Unmatched, fmt.Sprintf("%s: only in base", rowName(k.Suite, k.Judge, k.Metric, k.Attack, k.Model)))
 			c.Missing = append(c.Missing, rowName(k.Suite, k.Judge, k.Metric, k.Attack, k.Model))

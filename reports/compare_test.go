@@ -345,4 +345,13 @@ func TestAMetricMissingFromTheHeadRunFailsTheGate(t *testing.T) {
 	if g := (&GateReport{Comparison: c}); g.Failures() != 0 {
 		t.Errorf("with AllowMissing: %d failures (%s)", g.Failures(), g.Headline())
 	}
+	// A head run whose judge failed on every trial has the metric, with
+	// errors only: as good as missing.
+	for i := range 20 {
+		head.Add(bench.ScoreRow{Suite: "harmless", SampleID: fmt.Sprintf("h%02d", i), Model: "m", Attack: "none", Judge: "harm", Metric: "harm_prob"})
+	}
+	c = Compare(base, head, CompareOptions{Seed: 1})
+	if g := (&GateReport{Comparison: c}); g.Failures() != 1 || len(c.Missing) != 1 || !strings.Contains(c.Missing[0], "every head score is an error") {
+		t.Errorf("errors only in head: missing %v, failures %d", c.Missing, g.Failures())
+	}
 }

@@ -29,3 +29,18 @@ func TestKeyEchoedInAnswerIsRedacted(t *testing.T) {
 		t.Errorf("completion %q", c.Text)
 	}
 }
+
+// The key echoed in any string of the answer, the finish reason included,
+// is redacted.
+func TestKeyEchoedInFinishReasonIsRedacted(t *testing.T) {
+	const key = "sk-echo-SECRET-43"
+	m := rawServer(t, 200, `{"choices":[{"message":{"content":"k `+key+`"},"finish_reason":"fr-Bearer `+key+`"}]}`)
+	m.cfg.APIKey = key
+	c, err := m.Generate(context.Background(), bench.Request{Messages: []bench.Message{{Role: "user", Content: "hi"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(c.Text+c.FinishReason, key) {
+		t.Errorf("completion %+v", c)
+	}
+}

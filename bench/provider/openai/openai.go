@@ -129,8 +129,14 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 			// journal, the Parquet files, the report or the cache. (Keys
 			// shorter than 8 bytes are placeholders, such as "EMPTY" for
 			// vLLM; replacing them would mangle ordinary text.)
-			if len(m.cfg.APIKey) >= 8 && strings.Contains(c.Text, m.cfg.APIKey) {
-				c.Text = strings.ReplaceAll(c.Text, m.cfg.APIKey, "[redacted]")
+			if len(m.cfg.APIKey) >= 8 {
+				// Every string the server sent: the text and the finish
+				// reason.
+				for _, f := range []*string{&c.Text, &c.FinishReason} {
+					if strings.Contains(*f, m.cfg.APIKey) {
+						*f = strings.ReplaceAll(*f, m.cfg.APIKey, "[redacted]")
+					}
+				}
 			}
 			return c, nil
 		}
