@@ -243,7 +243,7 @@ func openParquet(path string) (*os.File, *parquet.File, error) {
 	pf, err := parquet.OpenFile(f, st.Size())
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, &InputError{File: path, Msg: "not a readable Parquet file: " + err.Error()}
 	}
 	if v, ok := pf.Lookup(SchemaKey); ok && v != SchemaVersion {
 		f.Close()

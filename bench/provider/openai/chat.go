@@ -40,9 +40,31 @@ var errTooLarge = fmt.Errorf("the response body is larger than %d MiB", maxRespo
 type chatResponse struct {
 	Choices []chatChoice `json:"choices"`
 	Usage   struct {
-		PromptTokens     int64 `json:"prompt_tokens"`
-		CompletionTokens int64 `json:"completion_tokens"`
+		PromptTokens     tokenCount `json:"prompt_tokens"`
+		CompletionTokens tokenCount `json:"completion_tokens"`
 	} `json:"usage"`
+}
+
+// tokenCount is a token count of an answer's usage. Usage is bookkeeping:
+// a count sent as a string, a fraction or anything else odd must not throw
+// away the answer, so a number is taken (truncated), a string of digits is
+// read, and anything else counts 0.
+type tokenCount int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *tokenCount) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // as encoding/json leaves a number
+	}
+	s := strings.Trim(string(b), `"`)
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*n = tokenCount(v)
+	} else if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1<<62 {
+		*n = tokenCount(f)
+	} else {
+		*n = 0
+	}
+	return nil
 }
 
 // chatChoice is one choice of a chat completion.
@@ -229,8 +251,8 @@ func (m *Model) chatCall(req bench.Request, p bench.GenParams) (callFunc, error)
 		return bench.Completion{
 			Text:             text,
 			FinishReason:     ch.FinishReason,
-			PromptTokens:     cr.Usage.PromptTokens,
-			CompletionTokens: cr.Usage.CompletionTokens,
+			PromptTokens:     int64(cr.Usage.PromptTokens),
+			CompletionTokens: int64(cr.Usage.CompletionTokens),
 		}, nil
 	}, nil
 }

@@ -40,6 +40,8 @@ func TestChatAnswersInEveryShapeServersSend(t *testing.T) {
 		{"null content with a refusal", `{"choices":[{"message":{"role":"assistant","content":null,"refusal":"I won't."},"finish_reason":"stop"}]}`, "I won't.", "stop"},
 		{"unknown members", `{"id":"x","object":"chat.completion","system_fingerprint":null,"choices":[{"index":0,"logprobs":null,"message":{"role":"assistant","content":"ok","tool_calls":[]},"finish_reason":"length"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2,"prompt_tokens_details":{"cached_tokens":0}}}`, "ok", "length"},
 		{"escapes", `{"choices":[{"message":{"content":"\u003cb\u003e \"q\" \ud83d\ude00 \\"},"finish_reason":"stop"}]}`, "<b> \"q\" 😀 \\", "stop"},
+		{"usage as strings", `{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":"5","completion_tokens":2.0}}`, "ok", "stop"},
+		{"usage as nonsense", `{"choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":{"a":1},"completion_tokens":[1]}}`, "ok", "stop"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := rawServer(t, 200, tc.body).Generate(context.Background(), userRequest("hi"))

@@ -73,9 +73,9 @@ func chatResponseOf(p *jsontext.Reader, cr *chatResponse) bool {
 				case !ok:
 					return false
 				case k == "prompt_tokens":
-					return p.Integer(&cr.Usage.PromptTokens)
+					return p.Integer((*int64)(&cr.Usage.PromptTokens))
 				case k == "completion_tokens":
-					return p.Integer(&cr.Usage.CompletionTokens)
+					return p.Integer((*int64)(&cr.Usage.CompletionTokens))
 				}
 				return p.Skip()
 			})
