@@ -188,7 +188,18 @@ func OpenCache(dir string) (*Cache, error) {
 	}
 	db.SetMaxOpenConns(cacheReaders + 2)
 	db.SetMaxIdleConns(cacheReaders + 2)
-	if _, err := db.Exec(cacheSchema); err != nil {
+	opened := time.Now()
+	// Processes started together may create the database at the same
+	// moment; switching a new database to WAL can fail with SQLITE_BUSY
+	// without waiting (busy_timeout does not cover it), so it is retried.
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		_, err = db.Exec(cacheSchema)
+		if err == nil || !isBusy(err) || time.Since(opened) > 15*time.Second {
+			break
+		}
+		time.Sleep(wait)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
@@ -208,6 +219,12 @@ func OpenCache(dir string) (*Cache, error) {
 		go c.reader()
 	}
 	return c, nil
+}
+
+// isBusy reports an SQLite error that waiting can cure.
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") || strings.Contains(msg, "SQLITE_LOCKED")
 }
 
 // dropOldCacheTables drops the tables of earlier versions. Errors are

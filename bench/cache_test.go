@@ -414,3 +414,36 @@ func TestCacheWritersInTwoConnectionsLoseNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestCachesOpenedAtOnceOnANewFolderAllWork opens a new cache folder from
+// several handles at the same moment, as processes started together do:
+// creating the schema and switching to WAL must wait for each other, not
+// fail with "database is locked".
+func TestCachesOpenedAtOnceOnANewFolderAllWork(t *testing.T) {
+	for round := range 5 {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := OpenCache(dir)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mc := c.Model("m")
+				mc.Put(mc.Key(Request{Epoch: round}), Completion{Text: "x"})
+				errs <- c.Close()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}
