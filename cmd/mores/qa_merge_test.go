@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mores-eval/mores/bench"
 )
 
 // TestMergeRefusesARunGivenTwice merges a judged run with itself (as a
@@ -74,5 +76,35 @@ func TestAFailedMergeLeavesNoHalfRun(t *testing.T) {
 	}
 	if n := len(readResponses(t, merged)); n != 10 {
 		t.Errorf("%d responses, want 10", n)
+	}
+}
+
+// TestMergeWarnsOfAnIncompleteSetOfShards checks the warning for shards 1/3
+// and 2/3 merged without 3/3, and that the merged run's files are complete
+// and name no temporary folder.
+func TestMergeWarnsOfAnIncompleteSetOfShards(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	for _, sh := range []string{"1/3", "2/3"} {
+		c.mustRun("run", "harmless", "--limit", "9", "--out", out, "--run-id", "s"+sh[:1], "--shard", sh)
+	}
+	// A folder left by a killed merge to the same name is cleared.
+	os.MkdirAll(filepath.Join(out, ".m.merging-123"), 0o755)
+	merged := filepath.Join(out, "m")
+	_, stderr, code := c.run("merge", filepath.Join(out, "s1"), filepath.Join(out, "s2"), "-o", merged)
+	if code != 0 || !strings.Contains(stderr, "shards missing: 3/3") {
+		t.Fatalf("exit %d, stderr %q; want 0 and a warning naming 3/3", code, stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, ".m.merging-*")); len(left) > 0 {
+		t.Errorf("temporary folders left: %v", left)
+	}
+	for _, f := range []string{"report.html", "tables", "plots", bench.SummaryFile} {
+		if _, err := os.Stat(filepath.Join(merged, f)); err != nil {
+			t.Errorf("merged run lacks %s: %v", f, err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(merged, "report.html"))
+	if strings.Contains(string(b), ".merging-") {
+		t.Error("report.html names the temporary folder")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	htmlreport "github.com/mores-eval/mores/reports/html"
 	"github.com/mores-eval/mores/reports/plot"
 	"github.com/spf13/cobra"
+	"strings"
 )
 
 // output opens -o FILE (atomically replaced) or returns stdout. done
@@ -138,13 +139,21 @@ func newMergeCmd(e *env) *cobra.Command {
 				}
 			}
 			// The merged run is built in a hidden folder beside its final
-			// name and renamed when complete, so that a merge that fails or
-			// is killed leaves no half run under that name.
+			// name (report, plots and tables included) and renamed when
+			// complete, so that a merge that fails or is killed leaves no
+			// half run under that name. Folders left by killed merges to
+			// the same name are removed first.
 			clean := filepath.Clean(out)
 			if err := os.MkdirAll(filepath.Dir(clean), 0o755); err != nil {
 				return err
 			}
-			tmp, err := os.MkdirTemp(filepath.Dir(clean), "."+filepath.Base(clean)+".merging-")
+			prefix := "." + filepath.Base(clean) + ".merging-"
+			if stale, _ := filepath.Glob(filepath.Join(filepath.Dir(clean), prefix+"*")); len(stale) > 0 {
+				for _, d := range stale {
+					os.RemoveAll(d)
+				}
+			}
+			tmp, err := os.MkdirTemp(filepath.Dir(clean), prefix)
 			if err != nil {
 				return err
 			}
@@ -156,23 +165,69 @@ func newMergeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if warning := shardWarning(m); warning != "" {
+				e.warnf("%s", warning)
+			}
 			rows, err := reports.WriteSummary(tmp, reports.SummaryOptions{Seed: uint64(m.Seed)})
 			if err != nil {
 				return err
 			}
+			writeArtifacts(e, tmp)
 			if err := os.Rename(tmp, clean); err != nil {
 				return err
 			}
 			if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
 				return err
 			}
-			writeArtifacts(e, out)
 			fmt.Fprintf(e.stdout, "%d trials from %d runs → %s\n", m.Counts.Trials, len(args), out)
 			return nil
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "the merged run directory")
 	return c
+}
+
+// shardWarning says which shards of a set are missing or given twice, when
+// the merged runs were shards I/N of one N; "" when they make a whole set
+// (or were not shards).
+func shardWarning(m *bench.Manifest) string {
+	total := 0
+	seen := map[int]int{}
+	for _, sh := range m.MergedShards {
+		var i, n int
+		if _, err := fmt.Sscanf(sh, "%d/%d", &i, &n); err != nil || n < 1 {
+			return ""
+		}
+		if total != 0 && n != total {
+			return fmt.Sprintf("merge: the runs are shards of different totals (%s)", strings.Join(m.MergedShards, ", "))
+		}
+		total = n
+		seen[i]++
+	}
+	if total == 0 {
+		return ""
+	}
+	var missing, twice []string
+	for i := 1; i <= total; i++ {
+		switch seen[i] {
+		case 0:
+			missing = append(missing, fmt.Sprintf("%d/%d", i, total))
+		case 1:
+		default:
+			twice = append(twice, fmt.Sprintf("%d/%d", i, total))
+		}
+	}
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, "shards missing: "+strings.Join(missing, ", "))
+	}
+	if len(twice) > 0 {
+		parts = append(parts, "shards given more than once: "+strings.Join(twice, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "merge: " + strings.Join(parts, "; ") + " (the merged run covers part of the plan)"
 }
 
 // writeArtifacts renders the shareable files of a run directory: report.html,
