@@ -79,6 +79,7 @@ type orderedWriter struct {
 	runID  string
 	resp   *ParquetWriter[ResponseRow]
 	scores *ParquetWriter[ScoreRow]
+	sb     *scoreBuffer
 	rc     ResultCounts
 
 	h         []pendingEntry // a binary min-heap by plan index, then journal position
@@ -102,7 +103,9 @@ func newOrderedWriter(dir, runID string) (*orderedWriter, error) {
 		resp.Abort()
 		return nil, err
 	}
-	return &orderedWriter{runID: runID, resp: resp, scores: scores, lastIndex: math.MinInt64}, nil
+	w := &orderedWriter{runID: runID, resp: resp, scores: scores, lastIndex: math.MinInt64}
+	w.sb = &scoreBuffer{w: scores, rc: &w.rc, index: math.MinInt64}
+	return w, nil
 }
 
 func (w *orderedWriter) less(a, b pendingEntry) bool {
@@ -167,7 +170,7 @@ func (w *orderedWriter) emit(p pendingEntry) error {
 		}
 		w.lastKey, w.haveKey = k, true
 	}
-	return writeRows(e, w.runID, w.resp, w.scores, &w.rc)
+	return writeRows(e, w.runID, w.resp, w.sb, &w.rc)
 }
 
 // add takes the next entry of the journal, which the writer keeps.
@@ -232,6 +235,10 @@ func (w *orderedWriter) close() (ResultCounts, error) {
 			w.abort()
 			return w.rc, err
 		}
+	}
+	if err := w.sb.flush(); err != nil {
+		w.abort()
+		return w.rc, err
 	}
 	if err := w.resp.Close(); err != nil {
 		w.scores.Abort()
@@ -345,6 +352,7 @@ func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
 		return rc, err
 	}
 	defer scores.Abort()
+	sb := &scoreBuffer{w: scores, rc: &rc, index: math.MinInt64}
 
 	var buf []byte
 	var order []int
@@ -398,10 +406,13 @@ func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
 			if err := d.decode(line, &e); err != nil {
 				return rc, fmt.Errorf("%s: entry at %d: %w", jpath, chunk[i].off, err)
 			}
-			if err := writeRows(&e, runID, resp, scores, &rc); err != nil {
+			if err := writeRows(&e, runID, resp, sb, &rc); err != nil {
 				return rc, err
 			}
 		}
+	}
+	if err := sb.flush(); err != nil {
+		return rc, err
 	}
 	if err := resp.Close(); err != nil {
 		return rc, err
@@ -437,7 +448,10 @@ func dropDuplicateTrials(refs []journalRef) []journalRef {
 }
 
 // writeRows writes the rows of one journal entry.
-func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], scores *ParquetWriter[ScoreRow], rc *ResultCounts) error {
+func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], sb *scoreBuffer, rc *ResultCounts) error {
+	if err := sb.at(e.Index); err != nil {
+		return err
+	}
 	if e.Kind == EntryTrial {
 		row := ResponseRow{RunID: runID, Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack,
 			Epoch: int32(e.Epoch), Prompt: e.Prompt, System: e.System, Error: StrPtr(e.Error)}
@@ -479,10 +493,53 @@ func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], scores 
 			v := s.Value
 			row.Value = &v
 		}
-		rc.Scores++
-		if err := scores.Write(row); err != nil {
+		sb.rows = append(sb.rows, row)
+	}
+	return nil
+}
+
+// scoreBuffer holds the score rows of one plan index until the entries of
+// the next begin, so that a later score of a trial for the same judge,
+// metric and rater replaces an earlier one: `mores judge` scores again a
+// trial whose judgment failed, and the failure must not stay beside the
+// value.
+type scoreBuffer struct {
+	w     *ParquetWriter[ScoreRow]
+	rc    *ResultCounts
+	index int64
+	rows  []ScoreRow
+}
+
+// at starts the rows of plan index i, writing those of the previous index.
+func (sb *scoreBuffer) at(i int64) error {
+	if i == sb.index {
+		return nil
+	}
+	sb.index = i
+	return sb.flush()
+}
+
+// flush writes the buffered rows but those a later row replaces.
+func (sb *scoreBuffer) flush() error {
+	rows := sb.rows
+	same := func(a, b *ScoreRow) bool {
+		return a.Judge == b.Judge && a.Metric == b.Metric && a.Rater == b.Rater && a.SampleID == b.SampleID &&
+			a.Model == b.Model && a.Attack == b.Attack && a.Epoch == b.Epoch && a.Suite == b.Suite
+	}
+	for i := range rows {
+		replaced := false
+		for j := i + 1; j < len(rows) && !replaced; j++ {
+			replaced = same(&rows[i], &rows[j])
+		}
+		if replaced {
+			continue
+		}
+		sb.rc.Scores++
+		if err := sb.w.Write(rows[i]); err != nil {
 			return err
 		}
 	}
+	clear(sb.rows)
+	sb.rows = sb.rows[:0]
 	return nil
 }

@@ -424,3 +424,41 @@ func derefFloat(v *float64) float64 {
 	}
 	return *v
 }
+
+// TestALaterScoreReplacesAFailedOne checks that a score journaled after a
+// failed one of the same trial, judge, metric and rater replaces it in
+// scores.parquet, in both of WriteResults' paths, while scores of other
+// raters or metrics stay.
+func TestALaterScoreReplacesAFailedOne(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		dir := t.TempDir()
+		j, _ := OpenJournal(filepath.Join(dir, JournalFile))
+		n := 3
+		if late {
+			n = reorderWindow + 10 // the retry comes far out of turn: the sorted path
+		}
+		for i := range n {
+			j.Append(&Entry{Kind: EntryTrial, Index: int64(i), Suite: "s", SampleID: fmt.Sprint("x", i), Model: "m", Attack: "none", Epoch: 1,
+				Result: &Completion{Text: "a"}, Scores: []Score{{Judge: "rubric", Metric: "alignment", Error: "judge down"},
+					{Judge: "human", Metric: "alignment", Value: 3, Rater: "ann"}}})
+		}
+		j.Append(&Entry{Kind: EntryScores, Index: 1, Suite: "s", SampleID: "x1", Model: "m", Attack: "none", Epoch: 1,
+			Scores: []Score{{Judge: "rubric", Metric: "alignment", Value: 6}, {Judge: "human", Metric: "alignment", Value: 5, Rater: "bob"}}})
+		j.Close()
+		rc, err := WriteResults(dir, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x1 []string
+		ReadParquet(filepath.Join(dir, ScoresFile), func(r ScoreRow) error {
+			if r.SampleID == "x1" {
+				x1 = append(x1, fmt.Sprint(r.Judge, "/", r.Rater, "=", derefFloat(r.Value), Deref(r.Error)))
+			}
+			return nil
+		})
+		slices.Sort(x1)
+		if fmt.Sprint(x1) != "[human/ann=3 human/bob=5 rubric/=6]" || rc.Scores != int64(2*n+1) {
+			t.Errorf("late %v: x1 rows %v, %d score rows", late, x1, rc.Scores)
+		}
+	}
+}

@@ -168,12 +168,16 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		samples[s.Name] = byID
 	}
 
-	// What is judged already, per judge name.
+	// What is judged already, per judge name. A judgment that failed (every
+	// score of the judge an error) is made again: its new scores replace
+	// the errors in scores.parquet.
 	jpath := filepath.Join(dir, bench.JournalFile)
 	scored := map[string]bool{}
 	if err := bench.ScanJournal(jpath, func(_ int64, en *bench.Entry) error {
 		for _, s := range en.Scores {
-			scored[fmt.Sprint(en.Key(), "\x00", s.Judge)] = true
+			if s.Error == "" {
+				scored[fmt.Sprint(en.Key(), "\x00", s.Judge)] = true
+			}
 		}
 		return nil
 	}); err != nil {

@@ -493,4 +493,32 @@ func TestJudgeFailsWhenEveryJudgmentFails(t *testing.T) {
 	if !strings.Contains(stdout, "(0 of ") {
 		t.Errorf("stdout: %s", stdout)
 	}
+	// Once the judge model answers, the failed judgments are made again,
+	// and their scores replace the errors: one row per trial and metric.
+	stdout = c.mustRun("judge", dir, "--judge", "rubric", "--judge-model", "sim:judge", "--no-cache")
+	if !strings.Contains(stdout, "judged 80 trials (0 of ") {
+		t.Errorf("retry: %s", stdout)
+	}
+	rows := map[string]int{}
+	for _, s := range readScores(t, dir) {
+		if s.Judge != "rubric" {
+			continue
+		}
+		if s.Value == nil {
+			t.Fatalf("a rubric error is left after the retry: %s %s %s", s.SampleID, s.Model, bench.Deref(s.Error))
+		}
+		rows[fmt.Sprint(s.SampleID, s.Model, s.Epoch, s.Metric)]++
+	}
+	for k, n := range rows {
+		if n != 1 {
+			t.Fatalf("%s: %d rubric rows", k, n)
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("no rubric rows")
+	}
+	// Judging again with a judge that succeeded adds nothing.
+	if stdout := c.mustRun("judge", dir, "--judge", "rubric", "--judge-model", "sim:judge", "--no-cache"); !strings.Contains(stdout, "judged 0 trials") {
+		t.Errorf("a second run of a judge that succeeded: %s", stdout)
+	}
 }
