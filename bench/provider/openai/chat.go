@@ -38,7 +38,7 @@ var errTooLarge = fmt.Errorf("the response body is larger than %d MiB", maxRespo
 
 // chatResponse holds the members of a chat completion that Mores reads.
 type chatResponse struct {
-	Choices []chatChoice `json:"choices"`
+	Choices []*chatChoice `json:"choices"` // nil for a null choice
 	Usage   struct {
 		PromptTokens     tokenCount `json:"prompt_tokens"`
 		CompletionTokens tokenCount `json:"completion_tokens"`
@@ -239,8 +239,8 @@ func (m *Model) chatCall(req bench.Request, p bench.GenParams) (callFunc, error)
 			}
 			return bench.Completion{}, err
 		}
-		if len(cr.Choices) == 0 {
-			return bench.Completion{}, errNoChoices
+		if len(cr.Choices) == 0 || cr.Choices[0] == nil {
+			return bench.Completion{}, errNoChoices // a null choice is none
 		}
 		ch := cr.Choices[0]
 		text := string(ch.Message.Content)

@@ -70,6 +70,7 @@ func TestChatFailuresAreSortedAsGoOpenAIReportsThem(t *testing.T) {
 		{"an empty answer", 200, ``, bench.Transient, "truncated"},
 		{"not JSON", 200, `<html>gateway</html>`, bench.Transient, "malformed"},
 		{"no choices", 200, `{"choices":[]}`, bench.Transient, "no choices"},
+		{"a null choice", 200, `{"choices":[null]}`, bench.Transient, "no choices"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := rawServer(t, tc.status, tc.body).Generate(context.Background(), userRequest("hi"))

@@ -60,8 +60,13 @@ func chatResponseOf(p *jsontext.Reader, cr *chatResponse) bool {
 			}
 			cr.Choices = cr.Choices[:0]
 			return p.Array(func(n int) bool {
-				cr.Choices = append(cr.Choices, chatChoice{})
-				return choiceOf(p, &cr.Choices[n])
+				if p.Null() {
+					cr.Choices = append(cr.Choices, nil)
+					return true
+				}
+				ch := &chatChoice{}
+				cr.Choices = append(cr.Choices, ch)
+				return choiceOf(p, ch)
 			})
 		case k == "usage":
 			if p.Null() {

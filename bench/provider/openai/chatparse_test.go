@@ -48,7 +48,7 @@ func checkParseChat(t *testing.T, body []byte) bool {
 		t.Fatalf("%q: parseChat %+v, encoding/json %+v", body, fast, slow)
 	}
 	for i := range fast.Choices {
-		if fast.Choices[i] != slow.Choices[i] {
+		if (fast.Choices[i] == nil) != (slow.Choices[i] == nil) || (fast.Choices[i] != nil && *fast.Choices[i] != *slow.Choices[i]) {
 			t.Fatalf("%q: choice %d: parseChat %+v, encoding/json %+v", body, i, fast.Choices[i], slow.Choices[i])
 		}
 	}
