@@ -253,18 +253,16 @@ type ModelCache struct {
 // model with the given cache key, reading which requests it holds the
 // first time.
 func (c *Cache) Model(modelKey string) *ModelCache {
-	h := sha256.Sum256([]byte(modelKey))
-	id := int64(binary.BigEndian.Uint64(h[:8]))
+	mc := c.modelFor(modelKey)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if mc, ok := c.models[id]; ok {
-		return mc
+	if known, ok := c.models[mc.model]; ok {
+		return known
 	}
-	mc := c.modelFor(modelKey)
 	if err := mc.load(); err != nil {
 		clear(mc.rows) // a cache that cannot be read only misses
 	}
-	c.models[id] = mc
+	c.models[mc.model] = mc
 	return mc
 }
 

@@ -89,11 +89,8 @@ func chatResponseOf(p *jsontext.Reader, cr *chatResponse) bool {
 	})
 }
 
-// choice reads one element of choices.
+// choiceOf reads one element of choices that is not null.
 func choiceOf(p *jsontext.Reader, ch *chatChoice) bool {
-	if p.Null() {
-		return true
-	}
 	return p.Object(func(key []byte) bool {
 		k, ok := known(key, "message", "finish_reason")
 		switch {
