@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/benchtest"
 )
 
 // paperFixture is a fixed summary with rates, ratings, an attack, a metric
@@ -95,7 +96,7 @@ func TestPaperTableBold(t *testing.T) {
 func TestPaperTableCompiles(t *testing.T) {
 	pdflatex, err := exec.LookPath("pdflatex")
 	if err != nil {
-		t.Fatal("pdflatex is missing: run make setup (apt-get install -y texlive-latex-base texlive-latex-recommended)")
+		benchtest.Missing(t, "pdflatex is missing: run make setup (apt-get install -y texlive-latex-base texlive-latex-recommended)")
 	}
 	rows, m := paperFixture()
 	var b bytes.Buffer

@@ -7,9 +7,9 @@ import (
 )
 
 // SharedDatasets returns the absolute path of the shared datasets folder
-// (../shared/datasets from the module root), or fails the test with a clear
-// message when it is missing: a test whose data is missing fails, it does not
-// skip.
+// (../shared/datasets from the module root). When it is missing the test
+// stops with a clear message: it fails under MORES_REQUIRE_ALL=1 (CI and
+// `make test`) and skips otherwise (see Missing).
 func SharedDatasets(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -31,19 +31,19 @@ func SharedDatasets(t testing.TB) string {
 	}
 	p := filepath.Join(dir, "..", "shared", "datasets")
 	if _, err := os.Stat(filepath.Join(p, "README.md")); err != nil {
-		t.Fatalf("benchtest: the shared datasets are missing at %s (set MORES_SHARED_DATASETS to their folder): %v", p, err)
+		Missing(t, "benchtest: the shared datasets are missing at %s (set MORES_SHARED_DATASETS to their folder): %v", p, err)
 	}
 	abs, _ := filepath.Abs(p)
 	return abs
 }
 
-// SharedFile returns the path of a file below the shared datasets folder and
-// fails the test when it does not exist.
+// SharedFile returns the path of a file below the shared datasets folder; a
+// missing file is reported like a missing folder (see Missing).
 func SharedFile(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(SharedDatasets(t), rel)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("benchtest: shared dataset file missing: %v", err)
+		Missing(t, "benchtest: shared dataset file missing: %v", err)
 	}
 	return p
 }

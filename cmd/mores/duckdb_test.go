@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/mores-eval/mores/bench/benchtest"
 )
 
 // duckdbDescribe reads Parquet files with DuckDB (its Node.js package, which
@@ -18,7 +20,10 @@ func duckdbDescribe(t *testing.T, files ...string) map[string]struct {
 	root, _ := filepath.Abs("../..")
 	mods := filepath.Join(root, ".ci", "node", "node_modules")
 	if _, err := os.Stat(filepath.Join(mods, "@duckdb", "node-api")); err != nil {
-		t.Fatalf("DuckDB's Node.js package is not installed in %s: run `make setup` (or `make test`)", mods)
+		benchtest.Missing(t, "DuckDB's Node.js package is not installed in %s: run `make setup` (or `make test`)", mods)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		benchtest.Missing(t, "Node.js is missing (DuckDB reads the Parquet files through it): run `make setup`")
 	}
 	cmd := exec.Command("node", append([]string{"testdata/duckdb_describe.cjs"}, files...)...)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)

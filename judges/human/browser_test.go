@@ -10,38 +10,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/mores-eval/mores/bench/benchtest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
 // newBrowser starts headless Chromium for one test and returns a tab's
-// context. A missing Chromium fails the test.
+// context (see benchtest.Browser).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("headless Chromium not found at %s (run make setup): %v", chromiumPath, err)
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.ExecPath(chromiumPath),
-	)
-	ctx, cancel := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx); err != nil { // start the browser
-		cancel()
-		cancelA()
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cancelA()
-	})
-	return ctx
+	return benchtest.Browser(t)
 }
 
 // run runs actions with a time limit.

@@ -17,11 +17,11 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/mores-eval/mores/bench/benchtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
-
-const chromium = "/usr/bin/chromium"
 
 // writeReport renders the report of dir into a file and returns its path
 // and contents.
@@ -51,21 +51,11 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__violations.push({directive: e.effectiveDirective, blocked: e.blockedURI, sample: e.sample || ""});
 });`
 
-// browser starts headless Chromium and returns a context for one tab.
+// browser starts headless Chromium (see benchtest.Browser) and returns a
+// context for one tab that records Content-Security-Policy violations.
 func browser(t testing.TB) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("headless Chromium not found at %s (run make setup): %v", chromium, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.ExecPath(chromium), chromedp.WindowSize(1280, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelA() })
+	ctx := benchtest.Browser(t, chromedp.WindowSize(1280, 900))
 	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watchViolations})
 		return err
