@@ -75,7 +75,9 @@ type ScoreRow struct {
 }
 
 // SummaryRow is one row of summary.parquet: one suite × model × attack ×
-// judge × metric.
+// judge × metric. N counts samples, the clusters of the interval (the
+// epochs of a sample and the ratings of its responses are one cluster);
+// NScores counts the values averaged.
 type SummaryRow struct {
 	RunID  string  `parquet:"run_id,dict" json:"run_id"`
 	Suite  string  `parquet:"suite,dict" json:"suite"`
@@ -92,6 +94,9 @@ type SummaryRow struct {
 	CIMethod string `parquet:"ci_method,dict" json:"ci_method"`
 	// Errors counts the trials whose judge failed for this metric (an added column).
 	Errors int64 `parquet:"errors" json:"errors"`
+	// NScores is the number of values averaged: N times the epochs and the
+	// ratings per response (an added column).
+	NScores int64 `parquet:"n_scores" json:"n_scores"`
 }
 
 // pageZstd compresses every column of the files CreateParquet writes. It is
@@ -302,9 +307,10 @@ type ScoreValue struct {
 	Value *float64
 	// Rater is the human rater of the row ("" for a judge).
 	Rater string
-	// Unit identifies the row's trial unit (its sample and epoch) within
-	// one ScanScoreValues: rows of one unit, such as the ratings of one
-	// response by several people, share it.
+	// Unit identifies the row's trial unit within one ScanScoreValues:
+	// rows of one unit, such as the ratings of one response by several
+	// people, share it. Its high 32 bits identify the sample (rows of the
+	// sample's epochs share them), its low 32 bits are the epoch.
 	Unit uint64
 }
 

@@ -46,6 +46,7 @@ const (
 	WarnDuplicates       = "several scores for one trial (e.g. several raters) were averaged"
 	WarnNoValues         = "no values in one of the runs: not tested"
 	WarnJudgeErrors      = "some scores are judge errors and were left out"
+	WarnEpochsAveraged   = "several epochs per sample: each sample's epochs were averaged, and samples paired"
 )
 
 // CompareOptions are the parameters of a comparison.
@@ -181,8 +182,9 @@ const (
 // in both runs.
 type Delta struct {
 	Key
-	// N is the number of pairs (paired tests) and BaseN, HeadN the number
-	// of trials compared on each side (equal to N when paired).
+	// N is the number of pairs of samples (paired tests) and BaseN, HeadN
+	// the number of samples compared on each side (equal to N when
+	// paired); a sample's epochs count once.
 	N, BaseN, HeadN int
 	// BaseMean and HeadMean are the means of the compared values.
 	BaseMean, HeadMean float64
@@ -290,12 +292,18 @@ func (c *Comparison) Tested() int {
 
 // Compare compares the head run with the base run metric by metric.
 //
-// Trials pair by (suite, sample, model, attack, epoch). A 0/1 metric is
-// tested with McNemar's test on the discordant pairs, any other metric
+// Samples pair by (suite, sample, model, attack): the epochs of a sample
+// are one cluster, not independent evidence, so on each side a sample's
+// epochs are averaged first, as Miller recommends for answers resampled K
+// times ("Adding Error Bars to Evals", 2024, arXiv:2411.00640: the
+// question, not the answer, is the unit of the analysis), and so are
+// several values of one trial (ratings). A
+// metric whose sample means are all 0/1 (one epoch, or every epoch alike)
+// is tested with McNemar's test on the discordant pairs, any other metric
 // with Fisher's paired sign-flip permutation test of the mean difference
 // (exact up to 20 non-zero differences, seeded Monte Carlo above); both
-// give the difference a 95% paired-bootstrap interval. Trials of a group that pair
-// with none of the other run's fall back to an unpaired bootstrap of the
+// give the difference a 95% paired-bootstrap interval. Samples of a group
+// that pair with none of the other run's fall back to an unpaired bootstrap of the
 // difference of means (with a warning). The p-values of all tested rows
 // are adjusted together with Holm's method; a row changes significantly
 // when its adjusted p-value is below Alpha. Whether a change is an
@@ -423,17 +431,24 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 	if b.errors > 0 || h.errors > 0 {
 		d.Warnings = append(d.Warnings, WarnJudgeErrors)
 	}
+	// The unit of a test is the sample: its epochs are one cluster, so
+	// each side's epochs of a sample are averaged and samples are paired
+	// (pairing epochs would count K alike answers as K pieces of evidence).
+	bOrder, bMeans, bEpochs := sampleMeans(b)
+	hOrder, hMeans, hEpochs := sampleMeans(h)
+	if bEpochs || hEpochs {
+		d.Warnings = append(d.Warnings, WarnEpochsAveraged)
+	}
 	var pb, ph []float64
-	for _, u := range b.order {
-		if hv, ok := h.units[u]; ok {
-			bv := b.units[u]
-			pb = append(pb, bv.sum/float64(bv.n))
-			ph = append(ph, hv.sum/float64(hv.n))
+	for _, s := range bOrder {
+		if hv, ok := hMeans[s]; ok {
+			pb = append(pb, bMeans[s])
+			ph = append(ph, hv)
 		}
 	}
 	seed := rowSeed(opt.Seed, k)
 	if len(pb) > 0 {
-		if len(pb) < len(b.order) || len(pb) < len(h.order) {
+		if len(pb) < len(bOrder) || len(pb) < len(hOrder) {
 			d.Warnings = append(d.Warnings, WarnPartlyPaired)
 		}
 		d.N, d.BaseN, d.HeadN = len(pb), len(pb), len(pb)
@@ -463,7 +478,7 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 		}
 		return d
 	}
-	vb, vh := groupValues(b), groupValues(h)
+	vb, vh := valuesOf(bOrder, bMeans), valuesOf(hOrder, hMeans)
 	d.BaseN, d.HeadN = len(vb), len(vh)
 	if len(vb) == 0 || len(vh) == 0 {
 		if len(vb) > 0 {
@@ -486,11 +501,39 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 	return d
 }
 
-func groupValues(g *scoreGroup) []float64 {
-	out := make([]float64, len(g.order))
-	for i, u := range g.order {
-		a := g.units[u]
-		out[i] = a.sum / float64(a.n)
+// sampleMeans returns the samples of g in order of first appearance and
+// the mean of each over its epochs (the several values of one trial, such
+// as ratings, are averaged first), and whether a sample has several
+// epochs.
+func sampleMeans(g *scoreGroup) (order []string, means map[string]float64, epochs bool) {
+	type acc struct {
+		sum float64
+		n   int
+	}
+	by := make(map[string]acc, len(g.order))
+	for _, u := range g.order {
+		t := g.units[u]
+		a, ok := by[u.sample]
+		if !ok {
+			order = append(order, u.sample)
+		} else {
+			epochs = true
+		}
+		a.sum += t.sum / float64(t.n)
+		a.n++
+		by[u.sample] = a
+	}
+	means = make(map[string]float64, len(by))
+	for s, a := range by {
+		means[s] = a.sum / float64(a.n)
+	}
+	return order, means, epochs
+}
+
+func valuesOf(order []string, means map[string]float64) []float64 {
+	out := make([]float64, len(order))
+	for i, s := range order {
+		out[i] = means[s]
 	}
 	return out
 }

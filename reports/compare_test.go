@@ -355,3 +355,72 @@ func TestAMetricMissingFromTheHeadRunFailsTheGate(t *testing.T) {
 		t.Errorf("errors only in head: missing %v, failures %d", c.Missing, g.Failures())
 	}
 }
+
+// TestCompareEpochsPairPerSample: 8 samples answered in 5 epochs, every
+// epoch of a sample alike. The head fails 5 samples the base passes and
+// passes none the base fails. Per sample that is 5 discordant pairs to 0,
+// McNemar's exact p = 2 · 2⁻⁵ = 0.0625 > α = 0.05: no significant change.
+// Paired per epoch it would be 25 to 0 (p < 10⁻⁵), a regression called on
+// the evidence of 8 samples counted 5 times.
+func TestCompareEpochsPairPerSample(t *testing.T) {
+	compare := func(epochs int, perEpochIDs bool) Delta {
+		base, head := NewRunScores("base"), NewRunScores("head")
+		base.Directions = map[string]map[string]bool{"x": {"pass": true}}
+		head.Directions = base.Directions
+		for s := range 8 {
+			for e := 1; e <= epochs; e++ {
+				id := fmt.Sprintf("s%d", s)
+				if perEpochIDs {
+					id = fmt.Sprintf("s%d-e%d", s, e) // what pairing per epoch amounts to
+				}
+				b, h := 1.0, 1.0
+				if s < 5 {
+					h = 0
+				}
+				base.Add(score("x", id, "m", "none", e, "j", "pass", b))
+				head.Add(score("x", id, "m", "none", e, "j", "pass", h))
+			}
+		}
+		c := Compare(base, head, CompareOptions{Alpha: 0.05, Seed: 1})
+		if len(c.Deltas) != 1 {
+			t.Fatalf("%d rows", len(c.Deltas))
+		}
+		return c.Deltas[0]
+	}
+	d := compare(5, false)
+	if d.N != 8 || d.Test != TestMcNemar || math.Abs(d.P-0.0625) > 1e-12 || d.Verdict != Unchanged || d.Failed() {
+		t.Errorf("5 alike epochs: %+v; want n 8, McNemar p 0.0625, no significant change", d)
+	}
+	if !strings.Contains(strings.Join(d.Warnings, "|"), WarnEpochsAveraged) {
+		t.Errorf("warnings %q lack %q", d.Warnings, WarnEpochsAveraged)
+	}
+	// One epoch gives the same test.
+	one := compare(1, false)
+	if one.N != 8 || one.P != d.P || one.Diff != d.Diff || one.CILow != d.CILow || one.CIHigh != d.CIHigh {
+		t.Errorf("1 epoch: %+v; want the 5-epoch figures", one)
+	}
+	// The same 40 answers as independent samples are a significant
+	// regression: this test would fail if epochs were paired one by one.
+	flat := compare(5, true)
+	if flat.N != 40 || !(flat.P < 1e-5) || flat.Verdict != Regressed {
+		t.Errorf("40 independent pairs: %+v; want a significant regression", flat)
+	}
+}
+
+// TestCompareAveragesVaryingEpochs: epochs that differ give fractional
+// sample means, tested with the paired permutation test over samples.
+func TestCompareAveragesVaryingEpochs(t *testing.T) {
+	base, head := NewRunScores("base"), NewRunScores("head")
+	for s := range 12 {
+		for e := 1; e <= 4; e++ {
+			b := float64((s + e) % 2)     // half of the epochs
+			h := float64(min(1, (s+e)%4)) // three quarters
+			base.Add(score("x", fmt.Sprint(s), "m", "none", e, "j", "pass", b))
+			head.Add(score("x", fmt.Sprint(s), "m", "none", e, "j", "pass", h))
+		}
+	}
+	d := Compare(base, head, CompareOptions{Seed: 1}).Deltas[0]
+	if d.N != 12 || d.Test != TestPairedPermutation || math.Abs(d.BaseMean-0.5) > 1e-12 || math.Abs(d.HeadMean-0.75) > 1e-12 {
+		t.Errorf("%+v; want 12 pairs of sample means 0.5 → 0.75, a permutation test", d)
+	}
+}

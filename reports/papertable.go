@@ -156,7 +156,7 @@ func paperLayout(rows []bench.SummaryRow, m *bench.Manifest) ([]string, []*paper
 		if !c.percent {
 			c.percent = true
 			for _, r := range c.cells {
-				if r.CIMethod != CIWilson {
+				if r.CIMethod != CIWilson && r.CIMethod != CIClusterWilson {
 					c.percent = false
 				}
 			}

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"cmp"
+	"errors"
 	"math"
 	"path/filepath"
 	"slices"
@@ -25,9 +26,12 @@ type Key struct {
 
 type group struct {
 	values []float64
-	// units holds the trial unit of each value, kept only for groups of
-	// rated values (a human rater per row), the only ones that can hold
-	// several values per trial: a judge scores a trial once.
+	// units holds the trial unit of each value (its sample and epoch, see
+	// bench.ScoreValue.Unit), kept only when values can cluster: for
+	// groups of rated values (a human rater per row, several per trial)
+	// and for every group of a run with several epochs (several trials
+	// per sample). A run of one epoch without raters keeps none, which
+	// keeps a summary's memory at one float per score.
 	units  []uint64
 	errors int64
 }
@@ -36,43 +40,35 @@ type group struct {
 const (
 	CIWilson    = "wilson"
 	CIBootstrap = "bootstrap"
-	// CIClusterBootstrap resamples trials, for groups with several values
-	// per trial (human ratings with overlap).
+	// CIClusterBootstrap resamples samples, for groups with several values
+	// per sample (epochs, human ratings with overlap) that are not all 0/1.
 	CIClusterBootstrap = "cluster-bootstrap"
-	CINone             = "none"
+	// CIClusterWilson is Wilson's interval with the effective sample size
+	// of clustered 0/1 values (several epochs or ratings of a sample).
+	CIClusterWilson = "cluster-wilson"
+	CINone          = "none"
 )
 
 // Summarize reads the scores of a run directory and returns one row per
 // suite × model × attack × judge × metric, sorted.
+//
+// The values of one sample in a group — its epochs, and the ratings of its
+// responses by several people — are one cluster: the row's n counts
+// samples (clusters), n_scores the values averaged, the mean is the mean
+// of all values, the standard error is cluster-robust and the interval is
+// over samples (see summarizeGroup).
 func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 	if opt.Resamples <= 0 {
 		opt.Resamples = 2000
 	}
-	groups := map[Key]*group{}
-	runID := ""
-	err := bench.ScanScoreValues(filepath.Join(dir, bench.ScoresFile), func(r *bench.ScoreValue) error {
-		runID = r.RunID
-		k := Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}
-		g := groups[k]
-		if g == nil {
-			g = &group{}
-			groups[k] = g
-		}
-		if r.Value == nil || math.IsNaN(*r.Value) {
-			g.errors++
-			return nil
-		}
-		g.values = append(g.values, *r.Value)
-		if r.Rater != "" {
-			if len(g.units) < len(g.values)-1 {
-				// Rows of a judge came first: this group mixes the two
-				// and is summarized as independent values.
-				return nil
-			}
-			g.units = append(g.units, r.Unit)
-		}
-		return nil
-	})
+	// A first pass keeps units only for rated rows. It stops at the first
+	// row of a second epoch (early in a file written in plan order): the
+	// run has several epochs, and a second pass keeps the unit of every
+	// value.
+	groups, runID, err := scanGroups(filepath.Join(dir, bench.ScoresFile), false)
+	if errors.Is(err, errSeveralEpochs) {
+		groups, runID, err = scanGroups(filepath.Join(dir, bench.ScoresFile), true)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -90,26 +86,86 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 	return rows, nil
 }
 
+// errSeveralEpochs stops a scan that keeps no units when a run turns out
+// to have several epochs.
+var errSeveralEpochs = errors.New("several epochs")
+
+// scanGroups reads the values of scores.parquet into groups. With
+// allUnits every value keeps its unit; without, only rated values do, and
+// the scan fails with errSeveralEpochs at the first row whose epoch
+// differs from the first row's.
+func scanGroups(path string, allUnits bool) (map[Key]*group, string, error) {
+	groups := map[Key]*group{}
+	runID := ""
+	first, seen := uint32(0), false
+	err := bench.ScanScoreValues(path, func(r *bench.ScoreValue) error {
+		if epoch := uint32(r.Unit); !seen {
+			first, seen = epoch, true
+		} else if epoch != first && !allUnits {
+			return errSeveralEpochs
+		}
+		runID = r.RunID
+		k := Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}
+		g := groups[k]
+		if g == nil {
+			g = &group{}
+			groups[k] = g
+		}
+		if r.Value == nil || math.IsNaN(*r.Value) {
+			g.errors++
+			return nil
+		}
+		g.values = append(g.values, *r.Value)
+		if allUnits || r.Rater != "" {
+			if len(g.units) < len(g.values)-1 {
+				// Rows of a judge came first: this group mixes the two
+				// and is summarized as independent values.
+				return nil
+			}
+			g.units = append(g.units, r.Unit)
+		}
+		return nil
+	})
+	return groups, runID, err
+}
+
 func compareKeys(a, b Key) int {
 	return cmp.Or(cmp.Compare(a.Suite, b.Suite), cmp.Compare(a.Judge, b.Judge), cmp.Compare(a.Metric, b.Metric),
 		cmp.Compare(a.Attack, b.Attack), cmp.Compare(a.Model, b.Model))
 }
 
+// summarizeGroup describes the values of one group. Values of one sample
+// (several epochs, several raters) form a cluster, and then:
+//   - n is the number of samples and n_scores the number of values;
+//   - the mean is the mean of all values (Σ cluster sums / Σ sizes);
+//   - the standard error is cluster-robust (stats.ClusterStderr);
+//   - 0/1 values get Wilson's interval with the effective sample size of
+//     the clusters (stats.ClusterWilson), other values a bootstrap that
+//     resamples samples (stats.ClusterBootstrapMeanCI).
+//
+// A model that answers every epoch of a sample alike therefore gets the
+// figures of a single epoch. Groups with one value per sample keep the
+// plain figures: Wilson for 0/1 values, a bootstrap otherwise, s/√n.
 func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.SummaryRow {
 	s := stats.Summarize(g.values)
 	row := bench.SummaryRow{RunID: runID, Suite: k.Suite, Model: k.Model, Attack: k.Attack, Judge: k.Judge, Metric: k.Metric,
-		N: int64(s.N), Mean: s.Mean, Stderr: s.Stderr, CILow: s.CILow, CIHigh: s.CIHigh, CIMethod: CINone, Errors: g.errors}
+		N: int64(s.N), NScores: int64(s.N), Mean: s.Mean, Stderr: s.Stderr, CILow: s.CILow, CIHigh: s.CIHigh, CIMethod: CINone, Errors: g.errors}
 	if s.N == 0 {
 		return row
 	}
-	if sums, sizes := clusters(g); sums != nil {
-		// Several values per trial (ratings of one response by several
-		// people): they are not independent, so the interval resamples
-		// trials, not values, and the standard error is cluster-robust.
-		row.Stderr = stats.ClusterStderr(sums, sizes)
+	if c, ok := clusters(g); ok {
+		row.N = int64(len(c.Means))
+		row.Mean = c.Mean()
+		row.Stderr = c.Stderr()
 		row.CILow, row.CIHigh, row.CIMethod = math.NaN(), math.NaN(), CINone
-		if len(sums) >= 2 {
-			row.CILow, row.CIHigh = stats.ClusterBootstrapMeanCI(sums, sizes, 0.95, opt.Resamples, opt.Seed)
+		if len(c.Means) < 2 {
+			return row
+		}
+		if binary(g.values) {
+			row.CILow, row.CIHigh = c.Wilson(0.95)
+			row.CIMethod = CIClusterWilson
+		} else {
+			row.CILow, row.CIHigh = c.BootstrapMeanCI(0.95, opt.Resamples, opt.Seed)
 			row.CIMethod = CIClusterBootstrap
 		}
 		return row
@@ -132,39 +188,40 @@ func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.Sum
 	return row
 }
 
-// clusters returns the sums and sizes of the values of each trial unit of
-// g, or nil when no unit has more than one value.
-func clusters(g *group) (sums, sizes []float64) {
+// clusters returns the values of g by sample (the sample of a unit is its
+// high 32 bits), in order of first appearance, or false when no sample has
+// more than one value. Each cluster's mean is kept as a running mean,
+// which stays exactly v for values that are all v.
+func clusters(g *group) (stats.Clusters, bool) {
+	var c stats.Clusters
 	if len(g.units) != len(g.values) {
-		return nil, nil
+		return c, false
 	}
-	// Rows come in plan order, so the units of a group without repeats
+	// Rows come in plan order, so the samples of a group without repeats
 	// usually increase: that is checked first, without a map.
 	increasing := true
 	for i := 1; i < len(g.units) && increasing; i++ {
-		increasing = g.units[i] > g.units[i-1]
+		increasing = g.units[i]>>32 > g.units[i-1]>>32
 	}
 	if increasing {
-		return nil, nil
+		return c, false
 	}
-	at := make(map[uint64]int, len(g.units))
+	at := make(map[uint32]int, len(g.units))
 	repeated := false
 	for i, u := range g.units {
-		j, ok := at[u]
+		sample := uint32(u >> 32)
+		j, ok := at[sample]
 		if !ok {
-			at[u] = len(sums)
-			sums = append(sums, g.values[i])
-			sizes = append(sizes, 1)
+			at[sample] = len(c.Means)
+			c.Means = append(c.Means, g.values[i])
+			c.Sizes = append(c.Sizes, 1)
 			continue
 		}
 		repeated = true
-		sums[j] += g.values[i]
-		sizes[j]++
+		c.Sizes[j]++
+		c.Means[j] += (g.values[i] - c.Means[j]) / c.Sizes[j]
 	}
-	if !repeated {
-		return nil, nil
-	}
-	return sums, sizes
+	return c, repeated
 }
 
 func binary(xs []float64) bool {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"testing"
 
@@ -51,7 +52,9 @@ func TestSummaryResamplesTrialsForRepeatedRatings(t *testing.T) {
 			refusal = r
 		}
 	}
-	if human.CIMethod != CIClusterBootstrap || human.N != 120 || human.Mean != sum/float64(n) {
+	// n counts the 40 rated responses (the clusters), n_scores the 120
+	// ratings.
+	if human.CIMethod != CIClusterBootstrap || human.N != 40 || human.NScores != 120 || math.Abs(human.Mean-sum/float64(n)) > 1e-12 {
 		t.Fatalf("human row: %+v", human)
 	}
 	if refusal.CIMethod != CIWilson || refusal.N != 40 {

@@ -61,10 +61,11 @@ func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) erro
 	switch format {
 	case FormatCSV:
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"run_id", "suite", "model", "attack", "judge", "metric", "n", "mean", "stderr", "ci_low", "ci_high", "ci_method", "errors"})
+		cw.Write([]string{"run_id", "suite", "model", "attack", "judge", "metric", "n", "mean", "stderr", "ci_low", "ci_high", "ci_method", "errors", "n_scores"})
 		for _, r := range rows {
 			cw.Write([]string{r.RunID, r.Suite, r.Model, r.Attack, r.Judge, r.Metric, strconv.FormatInt(r.N, 10),
-				csvNum(r.Mean), csvNum(r.Stderr), csvNum(r.CILow), csvNum(r.CIHigh), r.CIMethod, strconv.FormatInt(r.Errors, 10)})
+				csvNum(r.Mean), csvNum(r.Stderr), csvNum(r.CILow), csvNum(r.CIHigh), r.CIMethod, strconv.FormatInt(r.Errors, 10),
+				strconv.FormatInt(r.NScores, 10)})
 		}
 		cw.Flush()
 		return cw.Error()

@@ -166,14 +166,16 @@ func TestCompareUnpairedAndModelsInOneRun(t *testing.T) {
 	c := newCLI(t)
 	out := t.TempDir()
 	c.mustRun("run", "harmless", "--out", out, "--run-id", "a", "--model", "m=sim:aligned", "--model", "x=sim:baseline")
-	// Another seed samples the same prompts; a different epoch count makes
-	// epochs 1 and 2 unpaired, but epoch 0 pairs.
-	c.mustRun("run", "harmless", "--out", out, "--run-id", "b", "--model", "m=sim:aligned", "--model", "y=sim:baseline", "--epochs", "2")
+	// The head answers each sample twice (its epochs are averaged, and
+	// samples pair) and only the first 40 samples (the others have no
+	// partner).
+	c.mustRun("run", "harmless", "--out", out, "--run-id", "b", "--model", "m=sim:aligned", "--model", "y=sim:baseline", "--epochs", "2", "--limit", "40")
 	stdout, stderr, code := c.run("compare", filepath.Join(out, "a"), filepath.Join(out, "b"))
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	for _, s := range []string{"models only in base (not compared): x", "models only in head (not compared): y", "some trials had no partner"} {
+	for _, s := range []string{"models only in base (not compared): x", "models only in head (not compared): y", "some trials had no partner",
+		"several epochs per sample: each sample's epochs were averaged, and samples paired"} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("output lacks %q:\n%s", s, stdout)
 		}

@@ -64,7 +64,7 @@ func TestDuckDBReadsTheRunDirectory(t *testing.T) {
 			{"explanation", "VARCHAR"}, {"error", "VARCHAR"}, {"rater", "VARCHAR"}, {"judge_version", "VARCHAR"}},
 		summary: {{"run_id", "VARCHAR"}, {"suite", "VARCHAR"}, {"model", "VARCHAR"}, {"attack", "VARCHAR"}, {"judge", "VARCHAR"},
 			{"metric", "VARCHAR"}, {"n", "BIGINT"}, {"mean", "DOUBLE"}, {"stderr", "DOUBLE"}, {"ci_low", "DOUBLE"},
-			{"ci_high", "DOUBLE"}, {"ci_method", "VARCHAR"}, {"errors", "BIGINT"}},
+			{"ci_high", "DOUBLE"}, {"ci_method", "VARCHAR"}, {"errors", "BIGINT"}, {"n_scores", "BIGINT"}},
 	}
 	for f, cols := range want {
 		g := got[f]
