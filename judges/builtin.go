@@ -23,7 +23,13 @@ func init() {
 	Register("rubric", llmFactory(func(m bench.Model, o llm.Options) (any, error) { return llm.NewRubric(m, o) }))
 	Register("jailbreak", llmFactory(func(m bench.Model, o llm.Options) (any, error) { return llm.NewJailbreak(m, o) }))
 	Register("pairwise", llmFactory(func(m bench.Model, o llm.Options) (any, error) { return llm.NewPairwise(m, o) }))
-	Register("society", newSociety)
+	Register("persona-panel", newSociety)
+	Register("society", func(spec bench.JudgeSpec, env Env) (any, error) {
+		if env.Warn != nil {
+			env.Warn("judge society is now named persona-panel: it is a panel of persona prompts, not SANDBOX (`mores sandbox` runs SANDBOX); its scores keep the name given, %s", spec.Name)
+		}
+		return newSociety(spec, env)
+	})
 	Register("panel", newPanel)
 	Register("mc", newMC)
 }

@@ -26,10 +26,12 @@
 //     its Version.
 //   - panel: several judges or judge models aggregated, with their
 //     agreement.
-//   - society: SANDBOX as a judge — peer agents with distinct personas rate
-//     1–7 with reasons; the consensus is their mean with its spread;
-//     observers rate alignment and engagement; optionally the model under
-//     test revises after the feedback and the revision gain is measured.
+//   - persona-panel (formerly society, still accepted with a warning): peer
+//     prompts with distinct personas rate 1–7 with reasons; the consensus is
+//     their mean with its spread; observers rate alignment and engagement;
+//     optionally the model under test revises after the feedback. It is a
+//     persona panel, not SANDBOX: `mores sandbox` (package judges/sandbox)
+//     runs the protocol of the paper's released code.
 //   - human: ratings collected by `mores serve`, blind to model identity.
 //
 // Packages that implement judges call Register from an init function; New

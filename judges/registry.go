@@ -22,6 +22,9 @@ type Env struct {
 	// Subject resolves a model under test by its run name, for judges that
 	// ask it again (the society judge's revision round); nil when none.
 	Subject func(name string) (bench.Model, error)
+	// Warn, when set, reports diagnostics (such as a deprecated judge
+	// name).
+	Warn func(format string, args ...any)
 }
 
 // Factory builds a judge from its spec. It returns a bench.Judge or a

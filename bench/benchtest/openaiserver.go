@@ -170,6 +170,9 @@ type ServerOptions struct {
 	// Recorded (counts are always complete); benchmarks use it to keep memory
 	// flat.
 	RecordLimit int
+	// Embed returns the vector of an input of /v1/embeddings; nil means
+	// DefaultEmbedding.
+	Embed func(input string) []float32
 }
 
 // ChatMessage is one message of a chat request. Content given as a list of
@@ -416,6 +419,8 @@ type OpenAIServer struct {
 	promptTokens   int64
 	complTokens    int64
 	nextID         int
+	embedInputs    []string
+	embedRequests  int
 }
 
 // NewOpenAIServer starts a server on loopback; the caller must Close it.
@@ -432,6 +437,7 @@ func NewOpenAIServer(opts ServerOptions) *OpenAIServer {
 		mux.HandleFunc(prefix+"/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.generate(w, r, "chat") })
 		mux.HandleFunc(prefix+"/completions", func(w http.ResponseWriter, r *http.Request) { s.generate(w, r, "completions") })
 		mux.HandleFunc(prefix+"/models", s.models)
+		mux.HandleFunc(prefix+"/embeddings", s.embeddings)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)

@@ -128,6 +128,7 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		}
 		return bench.WithCache(m, cache), nil
 	}}
+	env.Warn = e.warnf
 	var js []bench.Judge
 	for _, s := range specs {
 		spec, err := parseJudgeSpec(s)

@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		newAgreementCmd(e),
 		newImportCmd(e),
 		newServeCmd(e),
+		newSandboxCmd(e),
 		newVersionCmd(e),
 	)
 	err := root.ExecuteContext(ctx)

@@ -234,6 +234,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		}
 		return m, nil
 	}}
+	judgeEnv.Warn = e.warnf
 	// The model under test, for judges that ask it again (society revise).
 	if len(p.models) > 0 {
 		judgeEnv.Subject = func(name string) (bench.Model, error) {
@@ -355,7 +356,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 
 // withPersonas passes a suite's personas to a judge that takes them.
 func withPersonas(js bench.JudgeSpec, personas []string) bench.JudgeSpec {
-	if js.Name != "society" || len(personas) == 0 {
+	if (js.Name != "persona-panel" && js.Name != "society") || len(personas) == 0 {
 		return js
 	}
 	if _, ok := js.Options["personas"]; ok {

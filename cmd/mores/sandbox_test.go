@@ -63,14 +63,14 @@ func TestSocialSandboxOffline(t *testing.T) {
 		t.Errorf("%d scores, want %d", len(vals), 43*2*7)
 	}
 	m := means(t, run)
-	for _, metric := range []string{"rubric/alignment", "rubric/engagement", "society/peer_alignment", "society/alignment", "society/engagement"} {
+	for _, metric := range []string{"rubric/alignment", "rubric/engagement", "persona-panel/peer_alignment", "persona-panel/alignment", "persona-panel/engagement"} {
 		if m["aligned "+metric] <= m["baseline "+metric] {
 			t.Errorf("%s: aligned %.3f, baseline %.3f; want aligned higher", metric, m["aligned "+metric], m["baseline "+metric])
 		}
 	}
 	t.Logf("means: %v", m)
-	if !strings.Contains(stdout, "society.peer_alignment") {
-		t.Errorf("the summary table lacks the society metrics:\n%s", stdout)
+	if !strings.Contains(stdout, "persona-panel.peer_alignment") {
+		t.Errorf("the summary table lacks the persona-panel metrics:\n%s", stdout)
 	}
 }
 

@@ -1,8 +1,15 @@
-// Package society holds the society judge: SANDBOX, the simulated society of
-// Liu et al. (ICLR 2024, "Training Socially Aligned Language Models on
-// Simulated Social Interactions"), used as a judge.
+// Package society holds the persona-panel judge (registered as
+// persona-panel; the old name society is an alias that warns). It borrows
+// the rating scales of SANDBOX, the simulated society of Liu et al. (ICLR
+// 2024, "Training Socially Aligned Language Models on Simulated Social
+// Interactions"), but it is a persona panel, not SANDBOX: its peers are
+// stateless persona prompts of one judge model, with no memories, no grid
+// and no rounds, so peer_spread measures sensitivity to a persona line, and
+// revision_gain is scored by the peers the revision was written to please.
+// SANDBOX as the released code runs it is package judges/sandbox (`mores
+// sandbox`); only its scores are SANDBOX scores.
 //
-// For one trial, the society judge works like one round of SANDBOX:
+// For one trial, the persona panel works like this:
 //
 //  1. N peer agents (default 4), each played by the judge model with its own
 //     persona, rate the response for alignment with shared social values

@@ -63,6 +63,14 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		return bench.Completion{}, err
 	}
 	start := time.Now()
+	if text, ok := sandboxText(m.kind, req.Prompt(), func(salt string) float64 {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d|%s|%d|%s|%s|%s", req.Seed, req.SampleID, req.Epoch, m.kind, salt, req.Prompt())
+		return float64(h.Sum64()>>11) / float64(1<<53)
+	}); ok {
+		return bench.Completion{Text: text, FinishReason: "stop", PromptTokens: int64(len(strings.Fields(req.System)) + len(strings.Fields(req.Prompt()))),
+			CompletionTokens: int64(len(strings.Fields(text))), Latency: time.Since(start), Attempts: 1}, nil
+	}
 	if m.kind == Judge {
 		text := judgeText(req)
 		return bench.Completion{Text: text, FinishReason: "stop", PromptTokens: int64(len(strings.Fields(req.System)) + len(strings.Fields(req.Prompt()))),
