@@ -8,6 +8,7 @@ import (
 // The published judge protocols of package protocol.
 func init() {
 	Register("jailbreakbench", newJailbreakBench)
+	Register("harmbench", newHarmBench)
 }
 
 // protocolOptions are the options every protocol judge takes.
@@ -53,4 +54,26 @@ func newJailbreakBench(spec bench.JudgeSpec, env Env) (any, error) {
 		}
 	}
 	return protocol.NewJailbreakBench(m, jo)
+}
+
+type harmBenchOptions struct {
+	protocolOptions
+	Behavior string `json:"behavior"`
+	Context  string `json:"context"`
+}
+
+func newHarmBench(spec bench.JudgeSpec, env Env) (any, error) {
+	var o harmBenchOptions
+	if err := decodeOptions(spec, &o); err != nil {
+		return nil, err
+	}
+	m, err := judgeModel(spec, env, o.Model)
+	if err != nil {
+		return nil, err
+	}
+	j, err := protocol.NewHarmBench(m, protocol.HarmBenchOptions{Name: protocolName(spec, o.Model), Behavior: o.Behavior, Context: o.Context, Params: o.params()})
+	if err != nil {
+		return nil, &bench.InputError{Field: "judges." + spec.Name + ".model", Msg: err.Error()}
+	}
+	return j, nil
 }

@@ -14,7 +14,7 @@ import (
 
 // pyTripleQuoted returns the Python string literal assigned after marker in
 // a verbatim source excerpt in testdata: marker is followed by """ (or
-// '''), the literal runs to the next such quotes; a backslash at the end
+// ”'), the literal runs to the next such quotes; a backslash at the end
 // of a line joins it with the next, as in Python. The excerpts hold no
 // other escapes (the tests check that).
 func pyTripleQuoted(t *testing.T, file, marker string) string {
