@@ -9,6 +9,7 @@ import (
 func init() {
 	Register("jailbreakbench", newJailbreakBench)
 	Register("harmbench", newHarmBench)
+	Register("llamaguard", newLlamaGuard)
 }
 
 // protocolOptions are the options every protocol judge takes.
@@ -72,6 +73,22 @@ func newHarmBench(spec bench.JudgeSpec, env Env) (any, error) {
 		return nil, err
 	}
 	j, err := protocol.NewHarmBench(m, protocol.HarmBenchOptions{Name: protocolName(spec, o.Model), Behavior: o.Behavior, Context: o.Context, Params: o.params()})
+	if err != nil {
+		return nil, &bench.InputError{Field: "judges." + spec.Name + ".model", Msg: err.Error()}
+	}
+	return j, nil
+}
+
+func newLlamaGuard(spec bench.JudgeSpec, env Env) (any, error) {
+	var o protocolOptions
+	if err := decodeOptions(spec, &o); err != nil {
+		return nil, err
+	}
+	m, err := judgeModel(spec, env, o.Model)
+	if err != nil {
+		return nil, err
+	}
+	j, err := protocol.NewLlamaGuard(m, protocol.LlamaGuardOptions{Name: protocolName(spec, o.Model), Params: o.params()})
 	if err != nil {
 		return nil, &bench.InputError{Field: "judges." + spec.Name + ".model", Msg: err.Error()}
 	}
