@@ -647,3 +647,6 @@ func (m *cachedModel) Generate(ctx context.Context, req Request) (Completion, er
 
 // CacheKey passes the wrapped model's key through.
 func (m *cachedModel) CacheKey() string { return m.key }
+
+// Unwrap returns the wrapped model.
+func (m *cachedModel) Unwrap() Model { return m.m }

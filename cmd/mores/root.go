@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		newMergeCmd(e),
 		newSuitesCmd(e),
 		newJudgeCmd(e),
+		newJudgeEvalCmd(e),
 		newCompareCmd(e),
 		newGateCmd(e),
 		newAgreementCmd(e),

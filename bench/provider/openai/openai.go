@@ -69,6 +69,17 @@ func (m *Model) Config() Config { return m.cfg }
 // String names the model as a spec, openai:MODEL@BASE_URL (never the key).
 func (m *Model) String() string { return "openai:" + m.cfg.Model + "@" + m.cfg.BaseURL }
 
+// Endpoint returns the endpoint the model sends generation requests to:
+// "completions" (Config.Completions) or "chat". Judges whose published
+// protocol needs one of them (HarmBench's classifier: completions; Llama
+// Guard: chat) check it.
+func (m *Model) Endpoint() string {
+	if m.cfg.Completions {
+		return "completions"
+	}
+	return "chat"
+}
+
 // CacheKey identifies the model and every setting that changes its output:
 // the model name, the base URL, the endpoint, the prompt format and the
 // default sampling parameters. It never holds the API key.
