@@ -38,6 +38,21 @@ func McNemar(b, c int) (p float64) {
 	return p
 }
 
+// McNemarExact returns the exact two-sided p-value of McNemar's test for
+// the discordant counts b and c, whatever their sum: p = min(1, 2 · P(X ≤
+// min(b, c))) for X ~ Binomial(b + c, 1/2), as R's binom.test(b, b + c)
+// computes it (no mid-p adjustment). With b + c = 0 the p-value is 1; a
+// negative count gives NaN.
+func McNemarExact(b, c int) float64 {
+	if b < 0 || c < 0 {
+		return math.NaN()
+	}
+	if b+c == 0 {
+		return 1
+	}
+	return mcnemarExact(b, c)
+}
+
 // mcnemarExact is the exact two-sided binomial McNemar test.
 func mcnemarExact(b, c int) float64 {
 	k := min(b, c)
