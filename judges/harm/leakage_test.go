@@ -154,9 +154,9 @@ func TestHHRLHFEmptyChosen(t *testing.T) {
 // TestNormalizeText checks the normalisation used to find overlap.
 func TestNormalizeText(t *testing.T) {
 	for in, want := range map[string]string{
-		"  Hello\n\tWORLD  ":        "hello world",
-		"expos\x8e":                 "exposé",
-		"pi\x96ata and piñata":      "piñata and piñata",
+		"  Hello\n\tWORLD  ":         "hello world",
+		"expos\x8e":                  "exposé",
+		"pi\x96ata and piñata":       "piñata and piñata",
 		"It\u2019s \u201Cfine\u201D": "it's \"fine\"",
 	} {
 		if got := NormalizeText(in); got != want {
