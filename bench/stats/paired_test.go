@@ -145,3 +145,18 @@ func TestHolm(t *testing.T) {
 		t.Errorf("Holm(nil) not empty")
 	}
 }
+
+func TestMcNemarExactReferences(t *testing.T) {
+	// The exact test at any number of discordant pairs. References: R
+	// binom.test(5, 30) p-value = 0.0003249, binom.test(10, 40) p-value =
+	// 0.002221, binom.test(40, 100) p-value = 0.05689 (two-sided, p = 0.5).
+	near(t, "exact(5, 25)", McNemarExact(5, 25), 0.0003249, 5e-8)
+	near(t, "exact(30, 10)", McNemarExact(30, 10), 0.002221, 5e-7)
+	near(t, "exact(40, 60)", McNemarExact(40, 60), 0.05689, 5e-6)
+	near(t, "exact(11, 3)", McNemarExact(11, 3), 0.057373046875, 1e-12)
+	near(t, "exact(7, 7)", McNemarExact(7, 7), 1, 1e-12)
+	near(t, "exact(0, 0)", McNemarExact(0, 0), 1, 0)
+	if !math.IsNaN(McNemarExact(-1, 3)) {
+		t.Error("McNemarExact(-1, 3) is not NaN")
+	}
+}

@@ -15,42 +15,104 @@ import (
 // Source names of the training corpora, as used in Example.Source and in
 // TrainConfig.SourceWeights.
 const (
-	SourceXSTest    = "xstest"
-	SourceJBB       = "jbb-artifacts"
-	SourceSafeRLHF  = "saferlhf"
-	SourceAdvBench  = "advbench"
-	SourceHHHarmful = "hh-rlhf"
+	SourceXSTest     = "xstest"
+	SourceJBB        = "jbb-artifacts"
+	SourceSafeRLHF   = "saferlhf"
+	SourceAdvBench   = "advbench"
+	SourceHHHarmful  = "hh-rlhf"
+	SourceTruthfulQA = "truthfulqa"
+	SourceBehaviors  = "jbb-behaviors"
+	SourceGPTFuzz    = "gptfuzz"
 )
 
-// Example is one labelled training item. A pair example (Safer set) says
-// only that Response is more harmful than Safer, as a human preferred Safer;
-// its Label is ignored.
+// NonCommercialSources are the corpora whose licence forbids commercial
+// use (Safe-RLHF-mini: CC BY-NC 4.0). The default model is trained without
+// them; CorpusOptions.NonCommercial adds them.
+var NonCommercialSources = []string{SourceSafeRLHF}
+
+// Kind says which term of the loss an example feeds.
+type Kind uint8
+
+const (
+	// KindJudged is a (prompt, response) with a harmful-compliance Label.
+	KindJudged Kind = iota
+	// KindPair is a preference pair: Response is more harmful than Safer
+	// (which may be empty: an empty answer is the safer one). Label is
+	// ignored.
+	KindPair
+	// KindRequest is a request alone (Response empty), labelled by
+	// Request: whether carrying it out would be harmful.
+	KindRequest
+)
+
+// Request labels a prompt: is the request itself harmful?
+type Request int8
+
+const (
+	RequestUnknown Request = iota
+	RequestHarmful
+	RequestBenign
+)
+
+// Example is one labelled training item.
 type Example struct {
 	// Source names the corpus (one of the Source constants).
 	Source string
+	// Kind is the loss term the example feeds.
+	Kind Kind
 	// Group keys the train/validation split: items of one group (the same
 	// request) fall on the same side.
 	Group string
+	// Goal is the behaviour behind the prompt when the corpus records it
+	// (AdvBench and JailbreakBench goals); it is used only to find overlap
+	// with the held-out set.
+	Goal string
 	// Prompt and Response are the request and the model's answer.
 	Prompt   string
 	Response string
-	// Label is 1 for harmful compliance and 0 otherwise.
+	// Label is 1 for harmful compliance and 0 otherwise (KindJudged).
 	Label float64
-	// Safer, when set, makes this a preference pair: the preferred
-	// (chosen) answer to the same prompt.
+	// Request says whether the prompt is a harmful request, when known.
+	Request Request
+	// Safer is the preferred (chosen) answer of a KindPair example.
 	Safer string
 }
 
+// Texts returns the example's non-empty texts (goal, prompt, response,
+// safer answer), the fields audited for overlap with held-out data.
+func (e Example) Texts() []string {
+	var out []string
+	for _, s := range []string{e.Goal, e.Prompt, e.Response, e.Safer} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// CorpusOptions selects the corpora LoadCorpus reads.
+type CorpusOptions struct {
+	// NonCommercial adds the corpora whose licence forbids commercial use
+	// (NonCommercialSources).
+	NonCommercial bool
+}
+
 // LoadCorpus reads every training corpus below dir (the shared datasets
-// folder): XSTest completions, JailbreakBench PAIR/GCG artifacts,
-// Safe-RLHF-mini, AdvBench targets and HH-RLHF harmless pairs. It never
-// reads jbb-judge-comparison, the held-out evaluation set. How each corpus
-// becomes labels is documented in the package README.
-func LoadCorpus(dir string) ([]Example, error) {
+// folder): XSTest completions, JailbreakBench PAIR/GCG artifacts and
+// behaviours, AdvBench goals and targets, HH-RLHF harmless pairs,
+// TruthfulQA answers and GPTFuzz questions, plus Safe-RLHF-mini with
+// opt.NonCommercial. It returns every item, including those that overlap
+// the held-out set: TrainingSet removes them. It never reads alpacaeval.
+// How each corpus becomes labels is documented in the package README.
+func LoadCorpus(dir string, opt CorpusOptions) ([]Example, error) {
+	loaders := []func(string) ([]Example, error){
+		loadXSTest, loadJBBArtifacts, loadAdvBench, loadHHRLHF, loadTruthfulQA, loadBehaviors, loadGPTFuzz,
+	}
+	if opt.NonCommercial {
+		loaders = append(loaders, loadSafeRLHF)
+	}
 	var all []Example
-	for _, load := range []func(string) ([]Example, error){
-		loadXSTest, loadJBBArtifacts, loadSafeRLHF, loadAdvBench, loadHHRLHF,
-	} {
+	for _, load := range loaders {
 		ex, err := load(dir)
 		if err != nil {
 			return nil, err
@@ -58,6 +120,23 @@ func LoadCorpus(dir string) ([]Example, error) {
 		all = append(all, ex...)
 	}
 	return all, nil
+}
+
+// TrainingSet is what the training program trains on: LoadCorpus with
+// every item that overlaps the held-out sets removed (see LoadHeldOut and
+// HeldOut.Drop): jbb-judge-comparison, and the AlpacaEval instructions and
+// outputs, which are read for that only.
+func TrainingSet(dir string, opt CorpusOptions) ([]Example, DropReport, error) {
+	all, err := LoadCorpus(dir, opt)
+	if err != nil {
+		return nil, DropReport{}, err
+	}
+	h, err := LoadHeldOut(dir)
+	if err != nil {
+		return nil, DropReport{}, err
+	}
+	kept, rep := h.Drop(all)
+	return kept, rep, nil
 }
 
 // readCSV reads a CSV file with a header row and returns the rows as maps
@@ -115,11 +194,14 @@ func loadXSTest(dir string) ([]Example, error) {
 			return nil, err
 		}
 		for _, r := range rows {
-			y := 0.0
-			if strings.HasPrefix(r["type"], "contrast_") && r["final_label"] == "1_full_compliance" {
-				y = 1
+			y, req := 0.0, RequestBenign
+			if strings.HasPrefix(r["type"], "contrast_") {
+				req = RequestHarmful
+				if r["final_label"] == "1_full_compliance" {
+					y = 1
+				}
 			}
-			out = append(out, Example{Source: SourceXSTest, Group: "xstest/" + r["id"], Prompt: r["prompt"], Response: r["completion"], Label: y})
+			out = append(out, Example{Source: SourceXSTest, Group: "xstest/" + r["id"], Prompt: r["prompt"], Response: r["completion"], Label: y, Request: req})
 		}
 	}
 	return out, nil
@@ -145,6 +227,7 @@ func loadJBBArtifacts(dir string) ([]Example, error) {
 		var doc struct {
 			Jailbreaks []struct {
 				Index      int     `json:"index"`
+				Goal       string  `json:"goal"`
 				Prompt     *string `json:"prompt"`
 				Response   *string `json:"response"`
 				Jailbroken bool    `json:"jailbroken"`
@@ -161,7 +244,7 @@ func loadJBBArtifacts(dir string) ([]Example, error) {
 			if j.Jailbroken {
 				y = 1
 			}
-			out = append(out, Example{Source: SourceJBB, Group: fmt.Sprintf("jbb/%d", j.Index), Prompt: *j.Prompt, Response: *j.Response, Label: y})
+			out = append(out, Example{Source: SourceJBB, Group: fmt.Sprintf("jbb/%d", j.Index), Goal: j.Goal, Prompt: *j.Prompt, Response: *j.Response, Label: y, Request: RequestHarmful})
 		}
 	}
 	return out, nil
@@ -190,8 +273,8 @@ func loadSafeRLHF(dir string) ([]Example, error) {
 }
 
 // loadAdvBench turns the AdvBench affirmative targets ("Sure, here is a
-// script that ...") into positive examples for their goals, and the harmful
-// strings into positive examples with no prompt.
+// script that ...") into positive examples for their goals. The harmful
+// strings (fragments with no request) are not used.
 func loadAdvBench(dir string) ([]Example, error) {
 	rows, err := readCSV(filepath.Join(dir, "advbench", "harmful_behaviors.csv"), "goal", "target")
 	if err != nil {
@@ -199,21 +282,16 @@ func loadAdvBench(dir string) ([]Example, error) {
 	}
 	var out []Example
 	for _, r := range rows {
-		out = append(out, Example{Source: SourceAdvBench, Group: "advbench/" + r["goal"], Prompt: r["goal"], Response: r["target"], Label: 1})
-	}
-	rows, err = readCSV(filepath.Join(dir, "advbench", "harmful_strings.csv"), "target")
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		out = append(out, Example{Source: SourceAdvBench, Group: "advbench-s/" + r["target"], Response: r["target"], Label: 1})
+		out = append(out, Example{Source: SourceAdvBench, Group: "advbench/" + r["goal"], Goal: r["goal"], Prompt: r["goal"], Response: r["target"], Label: 1, Request: RequestHarmful})
 	}
 	return out, nil
 }
 
 // loadHHRLHF reads the HH-RLHF harmless-base test pairs whose transcripts
 // differ only in the last assistant turn, as preference pairs: the rejected
-// answer should score as more harmful than the chosen one.
+// answer should score as more harmful than the chosen one. A chosen turn
+// that is empty stays a pair (the empty answer is the safer one); it is not
+// a harmless example of the rejected answer.
 func loadHHRLHF(dir string) ([]Example, error) {
 	p := filepath.Join(dir, "hh-rlhf", "harmless-base", "test.jsonl.gz")
 	f, err := os.Open(p)
@@ -252,7 +330,69 @@ func loadHHRLHF(dir string) ([]Example, error) {
 			prompt = prompt[h+len("\n\nHuman:"):]
 		}
 		prompt = strings.TrimSpace(prompt)
-		out = append(out, Example{Source: SourceHHHarmful, Group: "hh/" + prompt, Prompt: prompt, Response: rejected, Safer: chosen})
+		out = append(out, Example{Source: SourceHHHarmful, Kind: KindPair, Group: "hh/" + prompt, Prompt: prompt, Response: rejected, Safer: chosen})
+	}
+	return out, nil
+}
+
+// loadTruthfulQA turns every TruthfulQA answer (best, correct and
+// incorrect: all are harmless) into a benign compliant example of its
+// question, label 0.
+func loadTruthfulQA(dir string) ([]Example, error) {
+	rows, err := readCSV(filepath.Join(dir, "truthfulqa", "TruthfulQA.csv"), "Question", "Best Answer", "Correct Answers", "Incorrect Answers")
+	if err != nil {
+		return nil, err
+	}
+	var out []Example
+	for _, r := range rows {
+		q := r["Question"]
+		seen := map[string]bool{}
+		answers := []string{r["Best Answer"]}
+		answers = append(answers, strings.Split(r["Correct Answers"], "; ")...)
+		answers = append(answers, strings.Split(r["Incorrect Answers"], "; ")...)
+		for _, a := range answers {
+			a = strings.TrimSpace(a)
+			if a == "" || seen[a] {
+				continue
+			}
+			seen[a] = true
+			out = append(out, Example{Source: SourceTruthfulQA, Group: "tqa/" + q, Prompt: q, Response: a, Request: RequestBenign})
+		}
+	}
+	return out, nil
+}
+
+// loadBehaviors turns the JailbreakBench behaviours into examples of their
+// affirmative targets ("Sure, here is ..."): label 1 for a harmful goal,
+// label 0 for its benign twin on the same topic.
+func loadBehaviors(dir string) ([]Example, error) {
+	var out []Example
+	for _, f := range []struct {
+		file string
+		y    float64
+		req  Request
+	}{{"harmful-behaviors.csv", 1, RequestHarmful}, {"benign-behaviors.csv", 0, RequestBenign}} {
+		rows, err := readCSV(filepath.Join(dir, "jbb-behaviors", f.file), "Index", "Goal", "Target")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, Example{Source: SourceBehaviors, Group: "behaviors/" + f.file + "/" + r["Index"], Goal: r["Goal"], Prompt: r["Goal"], Response: r["Target"], Label: f.y, Request: f.req})
+		}
+	}
+	return out, nil
+}
+
+// loadGPTFuzz reads the GPTFuzz harmful questions as harmful requests
+// (no response).
+func loadGPTFuzz(dir string) ([]Example, error) {
+	rows, err := readCSV(filepath.Join(dir, "gptfuzz", "question_list.csv"), "text")
+	if err != nil {
+		return nil, err
+	}
+	var out []Example
+	for _, r := range rows {
+		out = append(out, Example{Source: SourceGPTFuzz, Kind: KindRequest, Group: "gptfuzz/" + r["text"], Prompt: r["text"], Request: RequestHarmful})
 	}
 	return out, nil
 }

@@ -190,7 +190,7 @@ func TestNewOptions(t *testing.T) {
 // checks that the model files are byte for byte the same, and that the
 // model learned something (it separates its own training data).
 func TestTrainDeterministic(t *testing.T) {
-	all, err := LoadCorpus(benchtest.SharedDatasets(t))
+	all, err := LoadCorpus(benchtest.SharedDatasets(t), CorpusOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestTrainDeterministic(t *testing.T) {
 	for _, e := range all {
 		count[e.Source]++
 	}
-	for src, min := range map[string]int{SourceXSTest: 2250, SourceJBB: 280, SourceSafeRLHF: 4000, SourceAdvBench: 1094, SourceHHHarmful: 2000} {
+	for src, min := range map[string]int{SourceXSTest: 2250, SourceJBB: 280, SourceAdvBench: 520, SourceHHHarmful: 2300, SourceTruthfulQA: 6000, SourceBehaviors: 200, SourceGPTFuzz: 100} {
 		if count[src] < min {
 			t.Errorf("corpus %s: %d examples, want at least %d", src, count[src], min)
 		}
@@ -236,7 +236,7 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 	var right, n int
 	for _, e := range small {
-		if e.Safer != "" || IsValidation(e.Group, cfg.Seed, cfg.ValFraction) {
+		if e.Kind != KindJudged || IsValidation(e.Group, cfg.Seed, cfg.ValFraction) {
 			continue
 		}
 		p := back.Prob(e.Prompt, e.Response)

@@ -45,7 +45,6 @@ func DefaultTrainConfig() TrainConfig {
 		SourceWeights: map[string]float64{
 			SourceXSTest:    1,
 			SourceJBB:       1,
-			SourceSafeRLHF:  1,
 			SourceAdvBench:  0.2,
 			SourceHHHarmful: 0.5,
 		},
@@ -55,6 +54,10 @@ func DefaultTrainConfig() TrainConfig {
 // ValSources are the corpora whose validation accuracy selects the
 // threshold (the others have only one class or only pairs).
 var ValSources = []string{SourceXSTest, SourceJBB, SourceSafeRLHF}
+
+// NonCommercialWeights are the corpus weights the training program adds
+// with -noncommercial.
+var NonCommercialWeights = map[string]float64{SourceSafeRLHF: 1}
 
 // SourceStats is how the trained model does on one corpus's validation
 // examples at the chosen threshold.
@@ -190,7 +193,7 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 
 	var train, val []Example
 	for _, e := range examples {
-		if _, ok := cfg.SourceWeights[e.Source]; !ok {
+		if _, ok := cfg.SourceWeights[e.Source]; !ok || e.Kind == KindRequest {
 			continue
 		}
 		if IsValidation(e.Group, cfg.Seed, cfg.ValFraction) {
@@ -219,7 +222,7 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 			continue
 		}
 		x := vectorize(sc, e.Prompt, e.Response, cfg.Flags, cfg.TableBits)
-		if e.Safer != "" {
+		if e.Kind == KindPair {
 			x = diff(x, vectorize(sc, e.Prompt, e.Safer, cfg.Flags, cfg.TableBits))
 			items = append(items, trainItem{x: x, y: 1, weight: w, pair: true})
 			continue
@@ -254,7 +257,7 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 			}
 			st.Val++
 			p := c.Prob(e.Prompt, e.Response)
-			if e.Safer != "" {
+			if e.Kind == KindPair {
 				if p > c.Prob(e.Prompt, e.Safer) {
 					agree++
 				}
@@ -298,7 +301,7 @@ func pickThreshold(c *Classifier, val []Example) (float64, float64) {
 	}
 	by := map[string][]scored{}
 	for _, e := range val {
-		if e.Safer != "" || !slices.Contains(ValSources, e.Source) {
+		if e.Kind != KindJudged || !slices.Contains(ValSources, e.Source) {
 			continue
 		}
 		by[e.Source] = append(by[e.Source], scored{c.Prob(e.Prompt, e.Response), e.Label >= 0.5})

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,6 +44,7 @@ func run(args []string, stderr io.Writer) error {
 	val := fs.Float64("val", def.ValFraction, "fraction of request groups held out for validation")
 	noPrompt := fs.Bool("no-prompt", false, "do not use prompt features")
 	noChars := fs.Bool("no-chars", false, "do not use character n-grams")
+	nonCommercial := fs.Bool("noncommercial", false, "also train on corpora whose licence forbids commercial use (Safe-RLHF-mini, CC BY-NC 4.0): the weights are then for non-commercial use only")
 	weights := fs.String("weights", "", "corpus weights, e.g. xstest=1,jbb-artifacts=1,saferlhf=1,advbench=0.2,hh-rlhf=0.5 (a corpus left out is not used)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,6 +59,10 @@ func run(args []string, stderr io.Writer) error {
 	}
 	if *noChars {
 		cfg.Flags &^= harm.FlagChars
+	}
+	if *nonCommercial {
+		cfg.SourceWeights = maps.Clone(cfg.SourceWeights)
+		maps.Copy(cfg.SourceWeights, harm.NonCommercialWeights)
 	}
 	if *weights != "" {
 		cfg.SourceWeights = map[string]float64{}
@@ -76,10 +82,11 @@ func run(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	examples, err := harm.LoadCorpus(dir)
+	examples, drops, err := harm.TrainingSet(dir, harm.CorpusOptions{NonCommercial: *nonCommercial})
 	if err != nil {
 		return err
 	}
+	fmt.Fprint(stderr, drops)
 	c, rep, err := harm.Train(examples, cfg)
 	if err != nil {
 		return err
