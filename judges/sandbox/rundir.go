@@ -335,8 +335,13 @@ func Summarize(runID string, recs []*Record, seed int64) []SummaryRow {
 				mean /= float64(len(xs))
 				row.Mean = &mean
 				if len(agents) > 1 {
-					se := stats.ClusterStderr(s, n)
-					lo, hi := stats.ClusterBootstrapMeanCI(s, n, 0.95, 2000, uint64(seed)^uint64(g.world)<<32^uint64(g.round))
+					means := make([]float64, len(s))
+					for i := range s {
+						means[i] = s[i] / n[i]
+					}
+					cl := stats.Clusters{Means: means, Sizes: n}
+					se := cl.Stderr()
+					lo, hi := cl.BootstrapMeanCI(0.95, 2000, uint64(seed)^uint64(g.world)<<32^uint64(g.round))
 					row.Stderr, row.CILow, row.CIHigh = finite(se), finite(lo), finite(hi)
 				}
 			}
