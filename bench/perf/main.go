@@ -746,7 +746,7 @@ func (h *harness) report(res *Results) error {
 		if row.CIMethod == "bootstrap" {
 			r.BootstrapGroups++
 		}
-		n += row.N + row.Errors
+		n += row.NScores + row.Errors
 	}
 	if n != r.ScoreRows {
 		return fmt.Errorf("the summary counts %d scores, scores.parquet holds %d", n, r.ScoreRows)
