@@ -35,9 +35,12 @@ type group struct {
 	errors int64
 
 	clustered bool
-	// at maps a sample (the high 32 bits of a unit, a small dense
-	// integer) to 1 + the index of its cluster in c; 0 for none yet.
+	// at maps a sample s (the high 32 bits of a unit: a dense number
+	// given to each distinct string of the file in order of appearance,
+	// so the samples of one suite lie in one range) to 1 + the index of
+	// its cluster in c, at at[s−lo]; 0 for none yet.
 	at        []int32
+	lo        int
 	c         stats.Clusters
 	n         int  // values in c
 	repeated  bool // some sample has several values
@@ -55,14 +58,21 @@ func (g *group) add(v float64, unit uint64) {
 		g.nonBinary = true
 	}
 	s := int(unit >> 32)
-	if s >= len(g.at) {
-		g.at = append(g.at, make([]int32, s+1-len(g.at))...)
+	switch {
+	case len(g.at) == 0:
+		g.lo = s
+	case s < g.lo:
+		g.at = append(make([]int32, g.lo-s, g.lo-s+len(g.at)), g.at...)
+		g.lo = s
 	}
-	j := g.at[s]
+	for s-g.lo >= len(g.at) {
+		g.at = append(g.at, 0)
+	}
+	j := g.at[s-g.lo]
 	if j == 0 {
 		g.c.Means = append(g.c.Means, v)
 		g.c.Sizes = append(g.c.Sizes, 1)
-		g.at[s] = int32(len(g.c.Means))
+		g.at[s-g.lo] = int32(len(g.c.Means))
 		return
 	}
 	g.repeated = true
