@@ -14,7 +14,7 @@
 // cluster, and the sample is the unit of every interval. [Clusters] holds
 // a group's values by sample and gives the mean of all values, its
 // cluster-robust standard error ([Clusters.Stderr]: Liang and Zeger 1986,
-// with Stata's k/(k−1) factor; Miller 2024, "Adding Error Bars to Evals",
+// with the k/(k−1) factor; Miller 2024, "Adding Error Bars to Evals",
 // arXiv:2411.00640, for the clustered standard error of an eval), a
 // bootstrap that resamples samples ([Clusters.BootstrapMeanCI]) and, for
 // 0/1 values, Wilson's interval with the effective sample size of the
