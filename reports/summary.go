@@ -24,16 +24,62 @@ type Key struct {
 	Suite, Model, Attack, Judge, Metric string
 }
 
+// group holds the values of one suite × model × attack × judge × metric.
+// A plain group keeps its values. A clustered group — every group of a run
+// with several epochs, and a group of rated values (a human rater per row)
+// — keeps only a running mean and a count per sample, so a summary's
+// memory grows with the samples, not with the epochs or ratings, and a run
+// of one epoch without raters keeps one float per score as before.
 type group struct {
 	values []float64
-	// units holds the trial unit of each value (its sample and epoch, see
-	// bench.ScoreValue.Unit), kept only when values can cluster: for
-	// groups of rated values (a human rater per row, several per trial)
-	// and for every group of a run with several epochs (several trials
-	// per sample). A run of one epoch without raters keeps none, which
-	// keeps a summary's memory at one float per score.
-	units  []uint64
 	errors int64
+
+	clustered bool
+	// at maps a sample s (the high 32 bits of a unit: a dense number
+	// given to each distinct string of the file in order of appearance,
+	// so the samples of one suite lie in one range) to 1 + the index of
+	// its cluster in c, at at[s−lo]; 0 for none yet.
+	at        []int32
+	lo        int
+	c         stats.Clusters
+	n         int  // values in c
+	repeated  bool // some sample has several values
+	nonBinary bool // some value is neither 0 nor 1
+}
+
+// add records a value with its trial unit.
+func (g *group) add(v float64, unit uint64) {
+	if !g.clustered {
+		g.values = append(g.values, v)
+		return
+	}
+	g.n++
+	if v != 0 && v != 1 {
+		g.nonBinary = true
+	}
+	s := int(unit >> 32)
+	switch {
+	case len(g.at) == 0:
+		g.lo = s
+	case s < g.lo:
+		g.at = append(make([]int32, g.lo-s, g.lo-s+len(g.at)), g.at...)
+		g.lo = s
+	}
+	for s-g.lo >= len(g.at) {
+		g.at = append(g.at, 0)
+	}
+	j := g.at[s-g.lo]
+	if j == 0 {
+		g.c.Means = append(g.c.Means, v)
+		g.c.Sizes = append(g.c.Sizes, 1)
+		g.at[s-g.lo] = int32(len(g.c.Means))
+		return
+	}
+	g.repeated = true
+	j--
+	g.c.Sizes[j]++
+	// A running mean stays exactly v for values that are all v.
+	g.c.Means[j] += (v - g.c.Means[j]) / g.c.Sizes[j]
 }
 
 // CI methods recorded in summary.parquet.
@@ -61,10 +107,9 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 	if opt.Resamples <= 0 {
 		opt.Resamples = 2000
 	}
-	// A first pass keeps units only for rated rows. It stops at the first
-	// row of a second epoch (early in a file written in plan order): the
-	// run has several epochs, and a second pass keeps the unit of every
-	// value.
+	// A first pass clusters only rated values. It stops at the first row
+	// of a second epoch (early in a file written in plan order): the run
+	// has several epochs, and a second pass clusters every group.
 	groups, runID, err := scanGroups(filepath.Join(dir, bench.ScoresFile), false)
 	if errors.Is(err, errSeveralEpochs) {
 		groups, runID, err = scanGroups(filepath.Join(dir, bench.ScoresFile), true)
@@ -81,49 +126,47 @@ func Summarize(dir string, opt SummaryOptions) ([]bench.SummaryRow, error) {
 	for _, k := range keys {
 		g := groups[k]
 		rows = append(rows, summarizeGroup(runID, k, g, opt))
-		g.values, g.units = nil, nil
+		*g = group{}
 	}
 	return rows, nil
 }
 
-// errSeveralEpochs stops a scan that keeps no units when a run turns out
-// to have several epochs.
+// errSeveralEpochs stops a scan that clusters only rated values when a
+// run turns out to have several epochs.
 var errSeveralEpochs = errors.New("several epochs")
 
 // scanGroups reads the values of scores.parquet into groups. With
-// allUnits every value keeps its unit; without, only rated values do, and
-// the scan fails with errSeveralEpochs at the first row whose epoch
-// differs from the first row's.
-func scanGroups(path string, allUnits bool) (map[Key]*group, string, error) {
+// allClustered every group clusters its values by sample; without, only a
+// group whose first value is rated does, and the scan fails with
+// errSeveralEpochs at the first row whose epoch differs from the first
+// row's.
+func scanGroups(path string, allClustered bool) (map[Key]*group, string, error) {
 	groups := map[Key]*group{}
 	runID := ""
 	first, seen := uint32(0), false
 	err := bench.ScanScoreValues(path, func(r *bench.ScoreValue) error {
 		if epoch := uint32(r.Unit); !seen {
 			first, seen = epoch, true
-		} else if epoch != first && !allUnits {
+		} else if epoch != first && !allClustered {
 			return errSeveralEpochs
 		}
 		runID = r.RunID
 		k := Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}
 		g := groups[k]
 		if g == nil {
-			g = &group{}
+			g = &group{clustered: allClustered}
 			groups[k] = g
 		}
 		if r.Value == nil || math.IsNaN(*r.Value) {
 			g.errors++
 			return nil
 		}
-		g.values = append(g.values, *r.Value)
-		if allUnits || r.Rater != "" {
-			if len(g.units) < len(g.values)-1 {
-				// Rows of a judge came first: this group mixes the two
-				// and is summarized as independent values.
-				return nil
-			}
-			g.units = append(g.units, r.Unit)
+		if r.Rater != "" && len(g.values) == 0 {
+			// Rated values (several per response) cluster; rows of a
+			// judge that came first leave the group plain.
+			g.clustered = true
 		}
+		g.add(*r.Value, r.Unit)
 		return nil
 	})
 	return groups, runID, err
@@ -138,36 +181,41 @@ func compareKeys(a, b Key) int {
 // (several epochs, several raters) form a cluster, and then:
 //   - n is the number of samples and n_scores the number of values;
 //   - the mean is the mean of all values (Σ cluster sums / Σ sizes);
-//   - the standard error is cluster-robust (stats.ClusterStderr);
+//   - the standard error is cluster-robust (stats.Clusters.Stderr);
 //   - 0/1 values get Wilson's interval with the effective sample size of
-//     the clusters (stats.ClusterWilson), other values a bootstrap that
-//     resamples samples (stats.ClusterBootstrapMeanCI).
+//     the clusters (stats.Clusters.Wilson), other values a bootstrap that
+//     resamples samples (stats.Clusters.BootstrapMeanCI).
 //
 // A model that answers every epoch of a sample alike therefore gets the
 // figures of a single epoch. Groups with one value per sample keep the
 // plain figures: Wilson for 0/1 values, a bootstrap otherwise, s/√n.
 func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.SummaryRow {
-	s := stats.Summarize(g.values)
-	row := bench.SummaryRow{RunID: runID, Suite: k.Suite, Model: k.Model, Attack: k.Attack, Judge: k.Judge, Metric: k.Metric,
-		N: int64(s.N), NScores: int64(s.N), Mean: s.Mean, Stderr: s.Stderr, CILow: s.CILow, CIHigh: s.CIHigh, CIMethod: CINone, Errors: g.errors}
-	if s.N == 0 {
-		return row
+	if g.clustered && !g.repeated {
+		// One value per sample: the cluster means are the values, in
+		// order.
+		g.values, g.clustered = g.c.Means, false
 	}
-	if c, ok := clusters(g); ok {
-		row.N = int64(len(c.Means))
-		row.Mean = c.Mean()
-		row.Stderr = c.Stderr()
-		row.CILow, row.CIHigh, row.CIMethod = math.NaN(), math.NaN(), CINone
+	if g.clustered {
+		c := g.c
+		row := bench.SummaryRow{RunID: runID, Suite: k.Suite, Model: k.Model, Attack: k.Attack, Judge: k.Judge, Metric: k.Metric,
+			N: int64(len(c.Means)), NScores: int64(g.n), Mean: c.Mean(), Stderr: c.Stderr(), CILow: math.NaN(), CIHigh: math.NaN(),
+			CIMethod: CINone, Errors: g.errors}
 		if len(c.Means) < 2 {
 			return row
 		}
-		if binary(g.values) {
+		if !g.nonBinary {
 			row.CILow, row.CIHigh = c.Wilson(0.95)
 			row.CIMethod = CIClusterWilson
 		} else {
 			row.CILow, row.CIHigh = c.BootstrapMeanCI(0.95, opt.Resamples, opt.Seed)
 			row.CIMethod = CIClusterBootstrap
 		}
+		return row
+	}
+	s := stats.Summarize(g.values)
+	row := bench.SummaryRow{RunID: runID, Suite: k.Suite, Model: k.Model, Attack: k.Attack, Judge: k.Judge, Metric: k.Metric,
+		N: int64(s.N), NScores: int64(s.N), Mean: s.Mean, Stderr: s.Stderr, CILow: s.CILow, CIHigh: s.CIHigh, CIMethod: CINone, Errors: g.errors}
+	if s.N == 0 {
 		return row
 	}
 	if binary(g.values) {
@@ -186,42 +234,6 @@ func summarizeGroup(runID string, k Key, g *group, opt SummaryOptions) bench.Sum
 		row.CIMethod = CIBootstrap
 	}
 	return row
-}
-
-// clusters returns the values of g by sample (the sample of a unit is its
-// high 32 bits), in order of first appearance, or false when no sample has
-// more than one value. Each cluster's mean is kept as a running mean,
-// which stays exactly v for values that are all v.
-func clusters(g *group) (stats.Clusters, bool) {
-	var c stats.Clusters
-	if len(g.units) != len(g.values) {
-		return c, false
-	}
-	// Rows come in plan order, so the samples of a group without repeats
-	// usually increase: that is checked first, without a map.
-	increasing := true
-	for i := 1; i < len(g.units) && increasing; i++ {
-		increasing = g.units[i]>>32 > g.units[i-1]>>32
-	}
-	if increasing {
-		return c, false
-	}
-	at := make(map[uint32]int, len(g.units))
-	repeated := false
-	for i, u := range g.units {
-		sample := uint32(u >> 32)
-		j, ok := at[sample]
-		if !ok {
-			at[sample] = len(c.Means)
-			c.Means = append(c.Means, g.values[i])
-			c.Sizes = append(c.Sizes, 1)
-			continue
-		}
-		repeated = true
-		c.Sizes[j]++
-		c.Means[j] += (g.values[i] - c.Means[j]) / c.Sizes[j]
-	}
-	return c, repeated
 }
 
 func binary(xs []float64) bool {

@@ -82,10 +82,6 @@ func TestSummaryResamplesTrialsForRepeatedRatings(t *testing.T) {
 }
 
 func naiveWidth(xs []float64) float64 {
-	g := &group{values: xs}
-	for i := range xs {
-		g.units = append(g.units, uint64(i))
-	}
-	r := summarizeGroup("r", Key{}, g, SummaryOptions{Seed: 1, Resamples: 2000})
+	r := summarizeGroup("r", Key{}, &group{values: xs}, SummaryOptions{Seed: 1, Resamples: 2000})
 	return r.CIHigh - r.CILow
 }

@@ -163,3 +163,38 @@ func TestSeveralEpochsFoundLate(t *testing.T) {
 }
 
 func wilsonOf(k, n int) (float64, float64) { return stats.Wilson(k, n, 0.95) }
+
+// TestClustersInAnyOrder: the rows of one model come in the reverse
+// sample order of the other's, epochs interleaved: both get the same
+// figures.
+func TestClustersInAnyOrder(t *testing.T) {
+	dir := t.TempDir()
+	w, err := bench.CreateParquet[bench.ScoreRow](filepath.Join(dir, bench.ScoresFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := func(s int) float64 { return float64(s*s%11) / 10 }
+	for s := range 25 {
+		for e := 1; e <= 3; e++ {
+			v := val(s)
+			w.Write(bench.ScoreRow{RunID: "r", Suite: "x", SampleID: fmt.Sprint("id", s), Model: "a", Attack: "none", Epoch: int32(e), Judge: "j", Metric: "m", Value: &v})
+		}
+	}
+	for e := 1; e <= 3; e++ {
+		for s := 24; s >= 0; s-- {
+			v := val(s)
+			w.Write(bench.ScoreRow{RunID: "r", Suite: "x", SampleID: fmt.Sprint("id", s), Model: "b", Attack: "none", Epoch: int32(e), Judge: "j", Metric: "m", Value: &v})
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Summarize(dir, SummaryOptions{Seed: 3})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	a, b := rows[0], rows[1]
+	if a.N != 25 || b.N != 25 || a.NScores != 75 || b.NScores != 75 || math.Abs(a.Mean-b.Mean) > 1e-12 || math.Abs(a.Stderr-b.Stderr) > 1e-12 {
+		t.Errorf("a %+v\nb %+v", a, b)
+	}
+}

@@ -727,7 +727,7 @@ func (h *harness) report(res *Results) error {
 	}
 	// Without summary.parquet, `mores report` recomputes the summary from
 	// scores.parquet: Wilson intervals for 0/1 metrics, bootstrap for the
-	// others.
+	// others (over samples: the run has several epochs).
 	if err := os.Remove(filepath.Join(dir, bench.SummaryFile)); err != nil {
 		return err
 	}
@@ -743,10 +743,16 @@ func (h *harness) report(res *Results) error {
 		PeakRSSMB: mb(p.PeakRSS), TargetSeconds: targetReportSecs}
 	var n int64
 	for _, row := range rows {
-		if row.CIMethod == "bootstrap" {
+		if row.CIMethod == "bootstrap" || row.CIMethod == "cluster-bootstrap" {
 			r.BootstrapGroups++
 		}
-		n += row.NScores + row.Errors
+		// n counts samples (a sample's epochs are one cluster) and
+		// n_scores the values; a summary without n_scores predates it.
+		scores := row.NScores
+		if scores == 0 {
+			scores = row.N
+		}
+		n += scores + row.Errors
 	}
 	if n != r.ScoreRows {
 		return fmt.Errorf("the summary counts %d scores, scores.parquet holds %d", n, r.ScoreRows)

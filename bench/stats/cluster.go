@@ -73,14 +73,15 @@ func (c Clusters) Mean() float64 {
 //	SE = sqrt(k/(k−1) · Σᵢ (t_i − m·Sizes[i])²) / N,
 //
 // the sandwich estimator of Liang and Zeger (1986) for a regression on a
-// constant, with the finite-cluster factor k/(k−1) of Stata's `mean …,
-// vce(cluster …)` ("CR1"; Cameron and Miller 2015, §VI.A). Without that
-// factor SE² is Miller's clustered standard error (Miller 2024, "Adding
-// Error Bars to Evals", arXiv:2411.00640, §2.2): the variance of the mean
-// of independent values, Σ (x − m)² / N², plus the within-cluster cross
-// products Σ_c Σ_{i≠j} (x_ic − m)(x_jc − m) / N². With one value per
-// cluster it is the usual s/√n, and with equal sizes it is s/√k of the
-// cluster means. It is NaN for fewer than two clusters.
+// constant, with the finite-cluster factor k/(k−1) ("CR1"; Cameron and
+// Miller 2015, "A Practitioner's Guide to Cluster-Robust Inference"). Written out, SE² is the variance of
+// the mean of independent values, Σ (x − m)² / N², plus the within-cluster
+// cross products Σ_c Σ_{i≠j} (x_ic − m)(x_jc − m) / N², times k/(k−1): the
+// form of the clustered standard error that Miller recommends for evals
+// (Miller 2024, "Adding Error Bars to Evals", arXiv:2411.00640), up to its
+// small-sample factors. With one value per cluster it is the usual s/√n,
+// and with equal sizes it is s/√k of the cluster means. It is NaN for
+// fewer than two clusters.
 func (c Clusters) Stderr() float64 {
 	k := len(c.Means)
 	if k < 2 || !c.valid() {

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -47,12 +48,12 @@ func TestClusterStderrKnownValues(t *testing.T) {
 	}
 }
 
-// TestClusterStderrIsMillersFormula checks the standard error against
-// Miller (2024), "Adding Error Bars to Evals", §2.2, written out term by
-// term: SE²_clustered = SE²_CLT + (1/N²) Σ_c Σ_i Σ_{j≠i} (x_ic − m)(x_jc − m),
-// with SE²_CLT = Σ (x − m)² / N² (the CLT variance of a mean with the
-// population denominator, as the paper's clustered formula uses it), times
-// the finite-cluster factor k/(k−1).
+// TestClusterStderrIsMillersFormula checks the standard error against its
+// expansion in the form of Miller (2024), "Adding Error Bars to Evals"
+// (arXiv:2411.00640), computed term by term from the values:
+// SE² = k/(k−1) · (Σ (x − m)² + Σ_c Σ_i Σ_{j≠i} (x_ic − m)(x_jc − m)) / N²,
+// the squares of independent values plus the within-cluster cross
+// products, with the CR1 small-sample factor.
 func TestClusterStderrIsMillersFormula(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for trial := range 20 {
@@ -295,6 +296,11 @@ func TestClusterWilsonCoverage(t *testing.T) {
 	}
 	cov, naive := float64(covered)/evals, float64(naiveCovered)/evals
 	t.Logf("coverage: cluster Wilson %.3f, naive Wilson %.3f", cov, naive)
+	// The README's figures (93.6% and 80.4%), to the digit: the
+	// simulation is seeded.
+	if fmt.Sprintf("%.1f%% %.1f%%", 100*cov, 100*naive) != "93.6% 80.4%" {
+		t.Errorf("coverage %.1f%% and %.1f%%: the README says 93.6%% and 80.4%%", 100*cov, 100*naive)
+	}
 	if cov < 0.92 {
 		t.Errorf("cluster Wilson covers %.3f, want about 0.95", cov)
 	}
