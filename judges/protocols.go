@@ -10,6 +10,7 @@ func init() {
 	Register("jailbreakbench", newJailbreakBench)
 	Register("harmbench", newHarmBench)
 	Register("llamaguard", newLlamaGuard)
+	Register("strongreject", newStrongREJECT)
 }
 
 // protocolOptions are the options every protocol judge takes.
@@ -93,4 +94,16 @@ func newLlamaGuard(spec bench.JudgeSpec, env Env) (any, error) {
 		return nil, &bench.InputError{Field: "judges." + spec.Name + ".model", Msg: err.Error()}
 	}
 	return j, nil
+}
+
+func newStrongREJECT(spec bench.JudgeSpec, env Env) (any, error) {
+	var o protocolOptions
+	if err := decodeOptions(spec, &o); err != nil {
+		return nil, err
+	}
+	m, err := judgeModel(spec, env, o.Model)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.NewStrongREJECT(m, protocol.StrongREJECTOptions{Name: protocolName(spec, o.Model), Params: o.params()})
 }
