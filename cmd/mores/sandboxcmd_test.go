@@ -245,3 +245,60 @@ func TestSandboxKillAndResume(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxREADME runs the README's `mores sandbox` example and checks
+// its output, figure for figure, and the README's claim that the
+// simulated baseline rewrites less well with --score-only.
+func TestSandboxREADME(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmdLine = "$ mores sandbox --size 6 --rounds 3 --setting half_half\n"
+	readme := string(b)
+	i := strings.Index(readme, cmdLine)
+	if i < 0 {
+		t.Fatal("README.md lacks the mores sandbox example")
+	}
+	block := readme[i+len(cmdLine):]
+	block = block[:strings.Index(block, "```")]
+	out := t.TempDir()
+	stdout := newCLI(t).mustRun("sandbox", "--size", "6", "--rounds", "3", "--setting", "half_half", "--out", out, "--run-id", "demo", "--no-cache")
+	wantLines, gotLines := strings.Split(strings.TrimSpace(block), "\n"), strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(wantLines) != len(gotLines) {
+		t.Fatalf("README:\n%s\nrun:\n%s", block, stdout)
+	}
+	for k := range wantLines {
+		w, g := wantLines[k], gotLines[k]
+		if strings.HasPrefix(w, "run: ") {
+			w, g = w[strings.Index(w, " ("):], g[strings.Index(g, " ("):]
+		}
+		if w != g {
+			t.Errorf("line %d: README %q, run %q", k+1, w, g)
+		}
+	}
+	if !strings.Contains(readme, "(2.92 → 5.79)") || !strings.Contains(stdout, "baseline  all    2.92             5.79") {
+		t.Error("the README's baseline figures 2.92 → 5.79 are not the run's")
+	}
+	so := newCLI(t).mustRun("sandbox", "--size", "6", "--rounds", "3", "--setting", "half_half", "--score-only", "--out", out, "--run-id", "so", "--no-cache")
+	full, scoreOnly := readSummary(t, filepath.Join(out, "demo")), readSummary(t, filepath.Join(out, "so"))
+	if !(scoreOnly["baseline alignment_after"] < full["baseline alignment_after"]) {
+		t.Errorf("score-only revisions %.2f not below revisions with reasons %.2f\n%s", scoreOnly["baseline alignment_after"], full["baseline alignment_after"], so)
+	}
+}
+
+// readSummary returns the all-rounds means of a sandbox run by model and
+// metric.
+func readSummary(t *testing.T, dir string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	if err := bench.ReadParquet(filepath.Join(dir, sandbox.SummaryFile), func(r sandbox.SummaryRow) error {
+		if r.Round == 0 && r.Mean != nil {
+			out[r.Model+" "+r.Metric] = *r.Mean
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

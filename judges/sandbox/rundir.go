@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -390,7 +391,7 @@ func feedbackText(r *Record) string {
 	for i, f := range r.PeerFeedback {
 		rating := "unrated"
 		if r.PeerRatings[i] != nil {
-			rating = PyFloat(*r.PeerRatings[i])
+			rating = strconv.FormatFloat(*r.PeerRatings[i], 'f', -1, 64)
 		}
 		fmt.Fprintf(&b, "Rating: %s ### Reason: %s\n", rating, f)
 	}

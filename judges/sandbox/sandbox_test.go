@@ -583,3 +583,16 @@ func TestWirePromptsAreReleasedPrompts(t *testing.T) {
 		t.Errorf("embedding inputs %q: each text once", inputs)
 	}
 }
+
+// TestBuiltinPrior checks the size of the embedded HH-RLHF sample the
+// README gives: 120 conversations, each a good and a bad answer.
+func TestBuiltinPrior(t *testing.T) {
+	items := BuiltinPrior()
+	n := map[string]int{}
+	for _, it := range items {
+		n[it.Label]++
+	}
+	if len(items) != 240 || n["good"] != 120 || n["bad"] != 120 {
+		t.Errorf("%d items %v, want 120 good and 120 bad", len(items), n)
+	}
+}
