@@ -302,3 +302,26 @@ func readSummary(t *testing.T, dir string) map[string]float64 {
 	}
 	return out
 }
+
+// TestSandboxReport checks `mores report` on a sandbox run: the table
+// again, and the page with model text escaped.
+func TestSandboxReport(t *testing.T) {
+	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{Respond: func(req benchtest.ChatRequest) string {
+		if strings.Contains(req.UserPrompt(), "'Rating:__ ### Reason:__ '") {
+			return "Rating: 5 ### Reason: <script>alert(1)</script>"
+		}
+		return "<img src=x onerror=alert(1)>"
+	}})
+	out := t.TempDir()
+	c := newCLI(t)
+	stdout := c.mustRun("sandbox", "--model", "m=openai:m@"+srv.URL(), "--observer", "openai:o@"+srv.URL(), "--size", "2", "--out", out, "--run-id", "r", "--no-cache")
+	dir := filepath.Join(out, "r")
+	table := c.mustRun("report", dir)
+	if !strings.Contains(stdout, strings.TrimSpace(table)) || !strings.Contains(table, "m      1      5.00") {
+		t.Errorf("report:\n%s\nrun:\n%s", table, stdout)
+	}
+	page := c.mustRun("report", dir, "--format", "html")
+	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("model text is not escaped in report.html")
+	}
+}
