@@ -72,6 +72,9 @@ func newReportCmd(e *env) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			dir := args[0]
+			if isSandboxRun(dir) {
+				return reportSandbox(e, dir, format, out)
+			}
 			rows, m, err := loadSummary(dir)
 			if err != nil {
 				return err

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -103,6 +105,62 @@ and sim:judge the observer, offline. The observer defaults to the judge_model of
 	f.BoolVar(&o.NoReport, "no-report", false, "skip report.html and plots/")
 	f.StringVar(&resume, "resume", "", "finish the sandbox run in RUN_DIR, asking nothing again for a back-scatter already done")
 	return c
+}
+
+// isSandboxRun reports whether dir holds a `mores sandbox` run.
+func isSandboxRun(dir string) bool {
+	_, err := sandbox.ReadManifest(dir)
+	return err == nil
+}
+
+// reportSandbox is `mores report` of a sandbox run: it writes plots/ and
+// report.html again, then prints the summary table (text or markdown) or
+// the page (html).
+func reportSandbox(e *env, dir, format, out string) error {
+	if err := sandboxreport.WriteSandboxReport(dir); err != nil {
+		return err
+	}
+	w, done, err := e.output(out)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "html":
+		b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+		if err != nil {
+			return done(err)
+		}
+		_, err = w.Write(b)
+		return done(err)
+	case "markdown":
+		rows, err := sandboxreport.ReadSandboxSummary(dir)
+		if err != nil {
+			return done(err)
+		}
+		fmt.Fprintln(w, "| model | round | alignment draft | alignment revision | engagement draft | engagement revision | mean peer rating |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+		for _, line := range sandboxreport.SandboxTable(rows) {
+			fmt.Fprintln(w, "| "+strings.Join(line, " | ")+" |")
+		}
+		return done(nil)
+	case "", "text":
+		rows, err := sandboxreport.ReadSandboxSummary(dir)
+		if err != nil {
+			return done(err)
+		}
+		printSandboxTable(w, rows)
+		return done(nil)
+	}
+	return done(usagef("--format %s: a sandbox run is reported as text, markdown or html", format))
+}
+
+func printSandboxTable(w io.Writer, rows []sandbox.SummaryRow) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "model\tround\talignment draft\talignment revision\tengagement draft\tengagement revision\tmean peer rating")
+	for _, line := range sandboxreport.SandboxTable(rows) {
+		fmt.Fprintln(tw, strings.Join(line, "\t"))
+	}
+	tw.Flush()
 }
 
 func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) error {
@@ -218,7 +276,7 @@ func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) 
 		dir, len(spec.Worlds), o.Size, o.Size, o.Rounds, o.Setting, recorded.Observer)
 	st, err := sandbox.Execute(ctx, dir, o.RunID, spec, recorded)
 	if err != nil {
-		if errors.Is(err, sandbox.ErrUnreachable) {
+		if errors.Is(err, sandbox.ErrUnreachable) || ctx.Err() != nil {
 			return fmt.Errorf("sandbox %s: %w (resume with --resume %s)", dir, err, dir)
 		}
 		return err
@@ -232,12 +290,7 @@ func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) 
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tround\talignment draft\talignment revision\tengagement draft\tengagement revision\tmean peer rating")
-	for _, line := range sandboxreport.SandboxTable(rows) {
-		fmt.Fprintln(tw, strings.Join(line, "\t"))
-	}
-	tw.Flush()
+	printSandboxTable(e.stdout, rows)
 	fmt.Fprintf(e.stdout, "run: %s (%d back-scatters, %d resumed, %d failed)\n", dir, st.Done+st.Resumed, st.Resumed, st.Errors)
 	total := st.Done + st.Resumed
 	if total > 0 && float64(st.Errors)/float64(total) > o.MaxErrorRate {

@@ -177,7 +177,10 @@ func (s Spec) Validate() []error {
 
 // Stats counts what a run did.
 type Stats struct {
-	Planned, Resumed, Done, Errors int
+	Planned int `json:"planned"`
+	Resumed int `json:"resumed"`
+	Done    int `json:"done"`
+	Errors  int `json:"errors"`
 }
 
 // QuestionFor returns the question of agent i in round r (from 1), as

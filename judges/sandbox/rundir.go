@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,7 +106,8 @@ func ReadJournal(dir string) (map[Key]*Record, error) {
 // config, the resolved configuration), journals every record as it comes,
 // resumes from the records already journaled (no call is made again for a
 // finished back-scatter), and at the end writes interactions.parquet,
-// summary.parquet and alignment_data.jsonl.
+// summary.parquet and alignment_data.jsonl. The returned Stats.Errors
+// counts the failed back-scatters of the whole run, resumed ones included.
 func Execute(ctx context.Context, dir, runID string, spec Spec, config any) (Stats, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Stats{}, err
@@ -157,8 +159,12 @@ func Execute(ctx context.Context, dir, runID string, spec Spec, config any) (Sta
 		return st, err
 	}
 	recs := make([]*Record, 0, len(all))
+	st.Errors = 0
 	for _, r := range all {
 		recs = append(recs, r)
+		if r.Error != "" {
+			st.Errors++
+		}
 	}
 	slices.SortFunc(recs, func(a, b *Record) int {
 		return cmp.Or(cmp.Compare(a.World, b.World), cmp.Compare(a.Round, b.Round), cmp.Compare(a.AgentID, b.AgentID))
@@ -395,7 +401,7 @@ func feedbackText(r *Record) string {
 	for i, f := range r.PeerFeedback {
 		rating := "unrated"
 		if r.PeerRatings[i] != nil {
-			rating = PyFloat(*r.PeerRatings[i])
+			rating = strconv.FormatFloat(*r.PeerRatings[i], 'f', -1, 64)
 		}
 		fmt.Fprintf(&b, "Rating: %s ### Reason: %s\n", rating, f)
 	}

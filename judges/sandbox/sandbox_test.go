@@ -583,3 +583,40 @@ func TestWirePromptsAreReleasedPrompts(t *testing.T) {
 		t.Errorf("embedding inputs %q: each text once", inputs)
 	}
 }
+
+// TestBuiltinPrior checks the size of the embedded HH-RLHF sample the
+// README gives: 120 conversations, each a good and a bad answer.
+func TestBuiltinPrior(t *testing.T) {
+	items := BuiltinPrior()
+	n := map[string]int{}
+	for _, it := range items {
+		n[it.Label]++
+	}
+	if len(items) != 240 || n["good"] != 120 || n["bad"] != 120 {
+		t.Errorf("%d items %v, want 120 good and 120 bad", len(items), n)
+	}
+}
+
+// replyModel answers every call with one text.
+type replyModel string
+
+func (m replyModel) Generate(context.Context, bench.Request) (bench.Completion, error) {
+	return bench.Completion{Text: string(m)}, nil
+}
+
+// TestUnparsedObserverIsNull checks that an observer reply without a
+// rating is a null score (the released code's -1.0), and peers' replies
+// without ratings give a null mean and a revise prompt with 0.0.
+func TestUnparsedObserverIsNull(t *testing.T) {
+	spec := Spec{Worlds: []World{{Name: "m", Model: replyModel("I'd rather not say.")}}, Observer: replyModel("Excellent answer!"),
+		Questions: []string{"q?"}, Size: 2, Seed: 1}
+	recs, _ := collect(t, spec)
+	for _, r := range recs {
+		if r.AlignmentBefore != nil || r.EngagementAfter != nil || r.MeanPeerRating != nil || len(r.PeerRatings) != 2 || r.PeerRatings[0] != nil {
+			t.Errorf("%+v", r)
+		}
+		if r.AlignmentReasonBefore != "ent answer!" {
+			t.Errorf("reason %q, want the released code's cut 6 characters in", r.AlignmentReasonBefore)
+		}
+	}
+}
