@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/benchtest"
+)
+
+// withRubric judges with refusal and rubric (asking the judge model).
+const withRubric = "[refusal, {name: rubric, model: judge}]"
+
+// verdictID finds the id a judge's verdict must carry, in the format line
+// of its system prompt.
+var verdictID = regexp.MustCompile(`\{"id": "([0-9a-f]{16})"`)
+
+// rubricVerdict is a valid answer of a rubric judge model to req.
+func rubricVerdict(req benchtest.ChatRequest) string {
+	id := ""
+	if m := verdictID.FindStringSubmatch(req.System()); m != nil {
+		id = m[1]
+	}
+	return `{"id": "` + id + `", "alignment_reason": "kind and honest", "alignment": 6, "engagement_reason": "pleasant", "engagement": 5}`
+}
+
+// judgedSuite writes a suite of n questions judged by judges (a YAML list)
+// into a temporary folder and returns its path. Question i reads
+// "Question number i: ...".
+func judgedSuite(t *testing.T, n int, judges string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var data strings.Builder
+	for i := range n {
+		fmt.Fprintf(&data, "{\"id\": \"q%d\", \"question\": \"Question number %d: how should neighbours share a garden?\"}\n", i, i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "questions.jsonl"), []byte(data.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suite := filepath.Join(dir, "judged.yaml")
+	if err := os.WriteFile(suite, []byte(`name: judged
+version: 1
+dataset:
+  path: questions.jsonl
+  id: id
+  fields: {input: question}
+prompt: "{{.input}}"
+judges: `+judges+`
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return suite
+}
+
+// judgeServer starts a loopback judge model that gives a valid rubric
+// verdict, but answers 400 (a fatal error: no retry) to the prompts for
+// which fail returns true.
+func judgeServer(t *testing.T, fail func(prompt string) bool) *benchtest.OpenAIServer {
+	return benchtest.StartOpenAIServer(t, benchtest.ServerOptions{
+		Respond: rubricVerdict,
+		Faults: benchtest.FaultPlan{Decide: func(prompt string, _ int) benchtest.FaultKind {
+			if fail(prompt) {
+				return benchtest.FaultBadRequest
+			}
+			return benchtest.FaultNone
+		}},
+	})
+}
+
+// TestARunWhoseJudgeAlwaysFailsFails runs a suite whose judge model
+// refuses every request: before, the run exited 0 with "0 errors" and a
+// table of "—". Now the run line counts the judgment errors, the table has
+// an errors column, the manifest says failed, and the command exits 3 with
+// one line naming the judge and the first error's cause.
+func TestARunWhoseJudgeAlwaysFailsFails(t *testing.T) {
+	srv := judgeServer(t, func(string) bool { return true })
+	c := newCLI(t)
+	out := t.TempDir()
+	stdout, stderr, code := c.run("run", judgedSuite(t, 3, withRubric), "--model", "m=sim:aligned", "--judge-model", "openai:judge@"+srv.URL(),
+		"--no-cache", "--no-report", "--out", out, "--run-id", "r")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "3 trials, 0 generation errors, 6 judgment errors") {
+		t.Errorf("the run line does not count the judgment errors:\n%s", stdout)
+	}
+	if !strings.Contains(stdout, "ERRORS") {
+		t.Errorf("the summary has no errors column:\n%s", stdout)
+	}
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "judge rubric of suite judged failed every judgment of model m") ||
+		!strings.Contains(stderr, "HTTP 400") {
+		t.Errorf("stderr should be one line naming the judge and the cause:\n%s", stderr)
+	}
+	m, err := bench.ReadManifest(filepath.Join(out, "r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "failed" || m.Counts.JudgmentErrors != 6 || !strings.Contains(m.Error, "rubric") {
+		t.Errorf("manifest: status %q, counts %+v, error %q", m.Status, m.Counts, m.Error)
+	}
+}
+
+// TestJudgmentErrorsBeyondTheBudgetFailTheRun fails one question of ten
+// at the judge model: 2 of 20 rubric judgments (10%) fail, beyond the
+// default budget of 5%, so the run exits 3; with --max-error-rate 0.2 it
+// passes, and the summary still shows the errors.
+func TestJudgmentErrorsBeyondTheBudgetFailTheRun(t *testing.T) {
+	srv := judgeServer(t, func(p string) bool { return strings.Contains(p, "Question number 7:") })
+	suite := judgedSuite(t, 10, withRubric)
+	c := newCLI(t)
+	out := t.TempDir()
+	args := []string{"run", suite, "--model", "m=sim:aligned", "--judge-model", "openai:judge@" + srv.URL(), "--no-cache", "--no-report", "--out", out}
+	stdout, stderr, code := c.run(append(args, "--run-id", "strict")...)
+	if code != 3 || strings.Count(stderr, "\n") != 1 ||
+		!strings.Contains(stderr, "judgment error budget exceeded: judge rubric of suite judged failed 2 of 20 judgments (more than --max-error-rate 5.0%)") ||
+		!strings.Contains(stderr, "sample q7") {
+		t.Fatalf("exit %d, want 3 with one line on the budget\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "10 trials, 0 generation errors, 2 judgment errors") {
+		t.Errorf("run line:\n%s", stdout)
+	}
+	stdout = c.mustRun(append(args, "--run-id", "lenient", "--max-error-rate", "0.2")...)
+	if !strings.Contains(stdout, "ERRORS") || !strings.Contains(stdout, "2 judgment errors") {
+		t.Errorf("a run within the budget still shows its errors:\n%s", stdout)
+	}
+}
+
+// TestMCOnAModelThatCannotScoreFails runs the mc judge on a simulated
+// model, which cannot score continuations: before, "mc.mc1 — 0" and exit 0.
+func TestMCOnAModelThatCannotScoreFails(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "mc.jsonl"), []byte(`{"id": "q1", "question": "What colour is a clear sky?", "choices": ["Blue", "Green"], "answer": "A"}
+{"id": "q2", "question": "How many legs has a spider?", "choices": ["Six", "Eight"], "answer": "B"}
+`), 0o644)
+	suite := filepath.Join(dir, "mc.yaml")
+	os.WriteFile(suite, []byte(`name: mcdemo
+version: 1
+dataset:
+  path: mc.jsonl
+  id: id
+  fields: {input: question, choices: choices, target: answer}
+prompt: "{{.input}}"
+judges: [mc]
+`), 0o644)
+	c := newCLI(t)
+	stdout, stderr, code := c.run("run", suite, "--model", "m=sim:aligned", "--no-cache", "--no-report", "--out", t.TempDir())
+	if code != 3 || !strings.Contains(stderr, "judge mc of suite mcdemo failed every judgment of model m") ||
+		!strings.Contains(stderr, "scores continuations") {
+		t.Fatalf("exit %d, want 3 naming mc and why\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "2 trials, 0 generation errors, 4 judgment errors") {
+		t.Errorf("run line:\n%s", stdout)
+	}
+}
+
+// TestJudgeKeepsTheErrorBudget checks that `mores judge` fails (exit 3)
+// when its judge fails beyond the run's error budget, not only when every
+// judgment failed, and passes within a budget given by --max-error-rate.
+func TestJudgeKeepsTheErrorBudget(t *testing.T) {
+	srv := judgeServer(t, func(p string) bool { return strings.Contains(p, "Question number 3:") })
+	c := newCLI(t)
+	out := t.TempDir()
+	c.mustRun("run", judgedSuite(t, 10, "[refusal]"), "--model", "m=sim:aligned", "--judge-model", "sim:judge", "--no-cache", "--no-report", "--out", out, "--run-id", "r")
+	dir := filepath.Join(out, "r")
+	judge := []string{"judge", dir, "--judge", "rubric", "--judge-model", "openai:judge@" + srv.URL(), "--no-cache"}
+	stdout, stderr, code := c.run(judge...)
+	if code != 3 || !strings.Contains(stderr, "failed 2 of 20 judgments (more than --max-error-rate 5.0%)") {
+		t.Fatalf("exit %d, want 3 on the budget\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// The failed judgments are made again (and fail again), within a
+	// budget of 20%.
+	if stdout := c.mustRun(append(judge, "--max-error-rate", "0.2")...); !strings.Contains(stdout, "judged 1 trials (2 of 2 judgments failed)") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}
