@@ -177,3 +177,75 @@ func TestJudgeKeepsTheErrorBudget(t *testing.T) {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 }
+
+// TestAFailedRunNamesTheFirstErrorsCause checks that a run failing its
+// error budget says why on one line of stderr, naming the model, the sample
+// and the cause of the first failure, instead of pointing at the error
+// column of responses.parquet; and so does a run stopped because its model
+// never answered.
+func TestAFailedRunNamesTheFirstErrorsCause(t *testing.T) {
+	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{
+		Faults: benchtest.FaultPlan{Decide: func(prompt string, _ int) benchtest.FaultKind {
+			if strings.Contains(prompt, "Question number 7:") || strings.Contains(prompt, "Question number 8:") {
+				return benchtest.FaultBadRequest
+			}
+			return benchtest.FaultNone
+		}},
+	})
+	c := newCLI(t)
+	out := t.TempDir()
+	stdout, stderr, code := c.run("run", judgedSuite(t, 10, "[refusal]"), "--model", "m=openai:m@"+srv.URL(), "--no-cache", "--no-report", "--out", out)
+	want := "error budget exceeded: 2 of 10 trials failed (more than --max-error-rate 5.0%); first error: model m, sample q7: fatal (HTTP 400)"
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, want 3 and one line with %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "10 trials, 2 generation errors, 0 judgment errors") {
+		t.Errorf("run line:\n%s", stdout)
+	}
+
+	// A model that never answers stops the run.
+	down := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{
+		Faults: benchtest.FaultPlan{Decide: func(string, int) benchtest.FaultKind { return benchtest.FaultBadRequest }},
+	})
+	_, stderr, code = c.run("run", judgedSuite(t, 10, "[refusal]"), "--model", "m=openai:m@"+down.URL(), "--no-cache", "--no-report", "--out", out, "--concurrency", "1")
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "model unreachable: m failed 8 requests in a row") || !strings.Contains(stderr, "HTTP 400") {
+		t.Errorf("exit %d, want 3 and one line naming the cause:\n%s", code, stderr)
+	}
+}
+
+// TestNoAPIKeyForOpenAIIsRefusedBeforeSending runs a model, a judge model
+// and a config model of OpenAI's API with no OPENAI_API_KEY: each is bad
+// usage (exit 2) saying which variable to set, and no host is looked up.
+// (Before, the requests went out and the run failed later, exit 3.) Host
+// lookups go to a loopback resolver answering "no such host", so that the
+// test never reaches api.openai.com whatever the code does.
+func TestNoAPIKeyForOpenAIIsRefusedBeforeSending(t *testing.T) {
+	dns := useNXDOMAINResolver(t)
+	suite := judgedSuite(t, 2, withRubric)
+	cfg := filepath.Join(t.TempDir(), "mores.yaml")
+	os.WriteFile(cfg, []byte("models:\n  gpt:\n    model: gpt-4o-mini\n"), 0o644)
+	for _, args := range [][]string{
+		{"run", suite, "--model", "m=openai:gpt-4o-mini", "--judge-model", "sim:judge"},
+		{"run", suite, "--model", "m=openai:gpt-4o-mini@https://api.openai.com/v1", "--judge-model", "sim:judge"},
+		{"run", suite, "--model", "m=sim:aligned", "--judge-model", "openai:gpt-4o"},
+		{"run", suite, "--config", cfg, "--model", "gpt", "--judge-model", "sim:judge"},
+	} {
+		c := newCLI(t)
+		args = append(args, "--no-cache", "--no-report", "--out", t.TempDir())
+		stdout, stderr, code := c.run(args...)
+		if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "no API key for https://api.openai.com/v1: set OPENAI_API_KEY") {
+			t.Errorf("mores %s: exit %d, want 2 saying to set OPENAI_API_KEY\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+	if dns.askedFor("openai.com") {
+		t.Errorf("api.openai.com was looked up: %v", dns.asked())
+	}
+	// With a key the spec is accepted (and its requests go out: here to
+	// the loopback resolver, which knows no such host).
+	c := newCLI(t)
+	c.env["OPENAI_API_KEY"] = "sk-test-not-a-key"
+	_, stderr, code := c.run("run", suite, "--model", "m=openai:gpt-4o-mini", "--judge-model", "sim:judge", "--no-cache", "--no-report", "--out", t.TempDir())
+	if code != 3 || !strings.Contains(stderr, "no such host") || !dns.askedFor("api.openai.com") {
+		t.Errorf("with a key: exit %d, want 3 (no such host)\n%s", code, stderr)
+	}
+}
