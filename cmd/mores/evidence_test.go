@@ -249,3 +249,39 @@ func TestNoAPIKeyForOpenAIIsRefusedBeforeSending(t *testing.T) {
 		t.Errorf("with a key: exit %d, want 3 (no such host)\n%s", code, stderr)
 	}
 }
+
+// TestAHostThatDoesNotExistIsFatal runs a model and a judge model whose
+// hosts do not resolve (names under .invalid, answered "no such host" by a
+// loopback resolver, so nothing leaves the machine). Before, each request
+// was retried 7 times as a transient error, and the run went on until 8
+// trials had failed. Now a request is made once, and the run stops at the
+// first trial, saying why in one line.
+func TestAHostThatDoesNotExistIsFatal(t *testing.T) {
+	dns := useNXDOMAINResolver(t)
+	c := newCLI(t)
+	out := t.TempDir()
+	_, stderr, code := c.run("run", judgedSuite(t, 10, "[refusal]"), "--model", "m=openai:m@http://model.mores-test.invalid/v1",
+		"--no-cache", "--no-report", "--out", out, "--run-id", "gen", "--concurrency", "1")
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "m: its host does not exist (no such host)") {
+		t.Errorf("exit %d, want 3 and one line saying the host does not exist:\n%s", code, stderr)
+	}
+	rows := readResponses(t, filepath.Join(out, "gen"))
+	if len(rows) != 1 || rows[0].Attempts != 1 || !strings.Contains(bench.Deref(rows[0].Error), "no such host") {
+		t.Errorf("want one trial failed after one attempt, got %d rows: %+v", len(rows), rows)
+	}
+	if !dns.askedFor("model.mores-test.invalid") {
+		t.Errorf("the host was not looked up through the test's resolver: %v", dns.asked())
+	}
+
+	// A judge model: each judgment is tried once, and the run fails.
+	_, stderr, code = c.run("run", judgedSuite(t, 2, withRubric), "--model", "m=sim:aligned", "--judge-model", "openai:j@http://judge.mores-test.invalid/v1",
+		"--no-cache", "--no-report", "--out", out, "--run-id", "judge")
+	if code != 3 || !strings.Contains(stderr, "judge rubric of suite judged failed every judgment") || !strings.Contains(stderr, "no such host") {
+		t.Errorf("judge model: exit %d, want 3 naming the judge and the cause:\n%s", code, stderr)
+	}
+	for _, s := range readScores(t, filepath.Join(out, "judge")) {
+		if s.Judge == "rubric" && !strings.Contains(bench.Deref(s.Error), ", 1 attempt: ") {
+			t.Errorf("judgment %s %s: want one attempt, error %q", s.SampleID, s.Metric, bench.Deref(s.Error))
+		}
+	}
+}
