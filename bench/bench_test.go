@@ -66,7 +66,7 @@ func TestWriteResultsKeepsOneRowPerTrialInPlanOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rc.Trials != 2 || rc.Errors != 1 || rc.Scores != 2 {
+	if rc.Trials != 2 || rc.Errors != 1 || rc.Scores != 2 || rc.JudgmentErrors != 1 {
 		t.Fatalf("counts %+v", rc)
 	}
 	var rows []bench.ResponseRow

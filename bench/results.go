@@ -16,9 +16,13 @@ import (
 // ResultCounts counts the rows written by WriteResults.
 type ResultCounts struct {
 	Trials int64 `json:"trials"`
+	// Errors counts the trials without a response (generation errors).
 	Errors int64 `json:"errors"`
 	Cached int64 `json:"cached"`
 	Scores int64 `json:"scores"`
+	// JudgmentErrors counts the score rows holding an error instead of a
+	// value: a judge that failed on a trial that has a response.
+	JudgmentErrors int64 `json:"judgment_errors"`
 }
 
 // journalRef locates one journal entry: its plan index, byte offset and
@@ -535,6 +539,9 @@ func (sb *scoreBuffer) flush() error {
 			continue
 		}
 		sb.rc.Scores++
+		if rows[i].Error != nil {
+			sb.rc.JudgmentErrors++
+		}
 		if err := sb.w.Write(rows[i]); err != nil {
 			return err
 		}

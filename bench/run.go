@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -305,7 +306,13 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 				}
 				e.seq = wk.seq
 				if e.Error != "" {
-					if n := ms.fail.Add(1); n >= int64(spec.UnreachableAfter) && !ms.ok.Load() {
+					n := ms.fail.Add(1)
+					switch {
+					case ms.ok.Load():
+					case ms.noHost.Load():
+						// Its host does not exist: every request would fail.
+						cancel(fmt.Errorf("%w: %s: its host does not exist (no such host); error: %s", ErrUnreachable, t.Model, e.Error))
+					case n >= int64(spec.UnreachableAfter):
 						cancel(fmt.Errorf("%w: %s failed %d requests in a row and answered none; last error: %s", ErrUnreachable, t.Model, n, e.Error))
 					}
 				} else {
@@ -410,6 +417,16 @@ type modelState struct {
 	m    Model
 	fail atomic.Int64
 	ok   atomic.Bool
+	// noHost is set when a request failed because the model's host does
+	// not exist (a DNS "no such host" answer).
+	noHost atomic.Bool
+}
+
+// isNoSuchHost reports whether err is a DNS answer that its host does not
+// exist.
+func isNoSuchHost(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
 }
 
 func keyHash(seed maphash.Seed, k TrialKey) uint64 {
@@ -448,6 +465,9 @@ func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prep
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
+		}
+		if isNoSuchHost(err) {
+			ms.noHost.Store(true)
 		}
 		e.Error = err.Error()
 		e.Attempts = c.Attempts

@@ -56,7 +56,9 @@ type wideKey struct{ Suite, Judge, Metric, Attack string }
 
 // WriteSummaryTable renders a summary: text and Markdown as a wide table
 // (one row per suite × metric × attack, one column per model, mean and 95%
-// CI in each cell, n in the last column), CSV and JSON as long rows.
+// CI in each cell, then n, and, when a judge failed on any trial, the
+// number of failed judgments of the row over all models in a last column,
+// errors), CSV and JSON as long rows.
 func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) error {
 	switch format {
 	case FormatCSV:
@@ -91,7 +93,9 @@ func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) erro
 	ms := models(rows)
 	cells := map[wideKey]map[string]bench.SummaryRow{}
 	var order []wideKey
+	anyErrors := false
 	for _, r := range rows {
+		anyErrors = anyErrors || r.Errors > 0
 		k := wideKey{r.Suite, r.Judge, r.Metric, r.Attack}
 		if cells[k] == nil {
 			cells[k] = map[string]bench.SummaryRow{}
@@ -106,10 +110,13 @@ func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) erro
 		hdr = append(hdr, m)
 	}
 	hdr = append(hdr, "n")
+	if anyErrors {
+		hdr = append(hdr, "errors")
+	}
 	t.AppendHeader(hdr)
 	for _, k := range order {
 		row := table.Row{k.Suite, k.Judge + "." + k.Metric, k.Attack}
-		var n int64
+		var n, errs int64
 		for _, m := range ms {
 			r, ok := cells[k][m]
 			if !ok {
@@ -118,8 +125,12 @@ func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) erro
 			}
 			row = append(row, cell(r))
 			n = max(n, r.N)
+			errs += r.Errors
 		}
 		row = append(row, n)
+		if anyErrors {
+			row = append(row, errs)
+		}
 		t.AppendRow(row)
 	}
 	if format == FormatMarkdown {

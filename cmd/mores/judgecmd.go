@@ -57,6 +57,7 @@ func newJudgeCmd(e *env) *cobra.Command {
 	var judgeModel, config, cacheFlag string
 	var concurrency int
 	var noCache bool
+	var maxErrorRate float64
 	c := &cobra.Command{
 		Use:   "judge RUN_DIR --judge SPEC",
 		Short: "Score an existing run again with more judges (adds to scores.parquet)",
@@ -65,7 +66,14 @@ func newJudgeCmd(e *env) *cobra.Command {
 			if len(specs) == 0 {
 				return usagef("judge: give at least one --judge SPEC")
 			}
-			return judgeRun(c.Context(), e, args[0], specs, judgeModel, config, e.cacheDir(cacheFlag), noCache, concurrency)
+			budget := -1.0 // the run's own
+			if c.Flags().Changed("max-error-rate") {
+				if !(maxErrorRate >= 0 && maxErrorRate <= 1) {
+					return usagef("--max-error-rate %g: must be in [0, 1]", maxErrorRate)
+				}
+				budget = maxErrorRate
+			}
+			return judgeRun(c.Context(), e, args[0], specs, judgeModel, config, e.cacheDir(cacheFlag), noCache, concurrency, budget)
 		},
 	}
 	c.Flags().StringArrayVar(&specs, "judge", nil, "a judge: NAME, NAME:KEY=VALUE,... or {name: NAME, key: value} (repeatable)")
@@ -74,10 +82,11 @@ func newJudgeCmd(e *env) *cobra.Command {
 	c.Flags().IntVar(&concurrency, "concurrency", 16, "trials judged at once")
 	c.Flags().BoolVar(&noCache, "no-cache", false, "neither read nor write the response cache")
 	c.Flags().StringVar(&cacheFlag, "cache-dir", "", "the response cache folder")
+	c.Flags().Float64Var(&maxErrorRate, "max-error-rate", 0.05, "the share of failed judgments of a judge above which the command fails, exit 3 (default: the run's)")
 	return c
 }
 
-func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeModel, config, cacheDir string, noCache bool, concurrency int) error {
+func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeModel, config, cacheDir string, noCache bool, concurrency int, budget float64) error {
 	man, err := bench.ReadManifest(dir)
 	if err != nil {
 		return err
@@ -87,9 +96,14 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		return err
 	}
 	defer lock.Unlock()
-	var o runOptions
-	if err := json.Unmarshal(man.Config, &o); err != nil {
-		return &bench.InputError{File: filepath.Join(dir, bench.ManifestFile), Field: "config", Msg: err.Error()}
+	o := runOptions{MaxErrorRate: 0.05} // a run without a recorded budget: the default
+	if len(man.Config) > 0 {
+		if err := json.Unmarshal(man.Config, &o); err != nil {
+			return &bench.InputError{File: filepath.Join(dir, bench.ManifestFile), Field: "config", Msg: err.Error()}
+		}
+	}
+	if budget < 0 {
+		budget = o.MaxErrorRate
 	}
 	if config == "" {
 		config = o.Config
@@ -248,7 +262,6 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		close(out)
 	}()
 	n, judgments, failed := 0, 0, 0
-	firstErr := ""
 	var werr error
 	for en := range out {
 		if werr == nil {
@@ -262,9 +275,6 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 			judgments++
 			if sc.Error != "" {
 				failed++
-				if firstErr == "" {
-					firstErr = sc.Judge + ": " + sc.Error
-				}
 			}
 		}
 	}
@@ -294,11 +304,12 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: the trials judged so far are kept; run the same command again to finish")
 	}
-	if judgments > 0 && failed == judgments {
-		// Nothing was judged: a gate reading these scores would pass on
-		// no evidence, so the command fails (exit 3).
-		return fmt.Errorf("every judgment failed (%d of %d; the failures are in the error column of %s), first: %s",
-			failed, judgments, filepath.Join(dir, bench.ScoresFile), firstErr)
+	// A judge that failed on every trial of a model, or beyond the error
+	// budget, leaves scores a gate would pass on without evidence: the
+	// command fails (exit 3), as `mores run` does.
+	names := map[string]bool{}
+	for _, j := range js {
+		names[j.Name()] = true
 	}
-	return nil
+	return judgmentBudgetFailure(dir, rows, budget, names)
 }

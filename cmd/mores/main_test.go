@@ -485,7 +485,7 @@ func TestJudgeFailsWhenEveryJudgmentFails(t *testing.T) {
 	}))
 	defer srv.Close()
 	stdout, stderr, code := c.run("judge", dir, "--judge", "rubric", "--judge-model", "openai:judge@"+srv.URL+"/v1", "--no-cache")
-	if code != 3 || !strings.Contains(stderr, "every judgment failed") {
+	if code != 3 || !strings.Contains(stderr, "failed every judgment") {
 		t.Fatalf("exit %d, want 3 with every judgment failed\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	// A judge that works reports its failures as none.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/mores-eval/mores/bench"
@@ -58,6 +59,9 @@ func (r *modelResolver) build(spec string) (bench.Model, error) {
 		cfg, err := openai.ParseSpec(spec, r.getenv)
 		if err != nil {
 			return nil, usagef("--model %s: %v", spec, err)
+		}
+		if err := requireKey(spec, cfg); err != nil {
+			return nil, err
 		}
 		return openai.New(cfg)
 	case "replay":
@@ -128,9 +132,28 @@ func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, er
 	}
 	cfg.Completions = mc.Completions
 	cfg.PromptFormat = mc.PromptFormat
+	if err := requireKey(name, cfg); err != nil {
+		return nil, err
+	}
 	m, err := openai.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	return m, nil
+}
+
+// requireKey refuses, before anything is sent, a model of OpenAI's own API
+// without an API key: every request would fail with 401. Other endpoints
+// (vLLM, llama.cpp, Ollama) need none.
+func requireKey(name string, cfg openai.Config) error {
+	base := cfg.BaseURL
+	if base == "" {
+		base = openai.DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || cfg.APIKey != "" || !strings.EqualFold(u.Hostname(), "api.openai.com") {
+		return nil
+	}
+	return usagef("model %s: no API key for %s: set OPENAI_API_KEY (or api_key_env in --config), or name another endpoint with openai:MODEL@URL; nothing was sent",
+		bench.RedactURL(name), u.Redacted())
 }

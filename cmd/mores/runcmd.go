@@ -513,12 +513,21 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	if werr == nil {
 		rows, werr = reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(o.Seed)})
 	}
+	// A run that finished but holds too little evidence fails: too many
+	// trials without a response, or a judge that failed too often.
+	var budgetErr error
+	if runErr == nil && werr == nil {
+		budgetErr = trialBudgetFailure(dir, counts, o.MaxErrorRate)
+		if budgetErr == nil {
+			budgetErr = judgmentBudgetFailure(dir, rows, o.MaxErrorRate, nil)
+		}
+	}
 	now := time.Now().UTC()
 	man.FinishedAt = &now
 	man.Counts = &counts
 	man.Run = &st
 	switch {
-	case runErr == nil && werr == nil:
+	case runErr == nil && werr == nil && budgetErr == nil:
 		man.Status = "complete"
 	case errors.Is(runErr, context.Canceled):
 		man.Status = "interrupted"
@@ -527,6 +536,8 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	}
 	if runErr != nil {
 		man.Error = runErr.Error()
+	} else if budgetErr != nil {
+		man.Error = budgetErr.Error()
 	}
 	if err := bench.WriteManifest(dir, man); err != nil && werr == nil {
 		werr = err
@@ -542,18 +553,15 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d trials (%d errors, %d cached) → %s\n", counts.Trials, counts.Errors, counts.Cached, dir)
+	fmt.Fprintf(e.stdout, "%d trials, %d generation errors, %d judgment errors, %d cached → %s\n",
+		counts.Trials, counts.Errors, counts.JudgmentErrors, counts.Cached, dir)
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)
 		}
 		return fmt.Errorf("run failed: %w (finished trials kept in %s; retry with --resume)", runErr, dir)
 	}
-	if counts.Trials > 0 && float64(counts.Errors)/float64(counts.Trials) > o.MaxErrorRate {
-		return fmt.Errorf("error budget exceeded: %d of %d trials failed (more than %.1f%%); see the error column of %s",
-			counts.Errors, counts.Trials, 100*o.MaxErrorRate, filepath.Join(dir, bench.ResponsesFile))
-	}
-	return nil
+	return budgetErr
 }
 
 // applyDefaults fills the options not given on the command line from the

@@ -63,6 +63,7 @@ func classify(err error, info *attemptInfo, timeout time.Duration) *bench.ModelE
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	var opErr *net.OpError
+	var dnsErr *net.DNSError
 	switch {
 	case errors.Is(err, errNoChoices):
 		return &bench.ModelError{Kind: bench.Transient, Status: seen, Err: err}
@@ -77,6 +78,9 @@ func classify(err error, info *attemptInfo, timeout time.Duration) *bench.ModelE
 			return &bench.ModelError{Kind: bench.Transient, Status: seen, Err: fmt.Errorf("truncated response body: %w", err)}
 		}
 		return &bench.ModelError{Kind: bench.Transient, Err: fmt.Errorf("connection closed: %w", err)}
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		// The host does not exist (NXDOMAIN): no retry makes it exist.
+		return &bench.ModelError{Kind: bench.Fatal, Err: err}
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED), errors.As(err, &opErr):
 		return &bench.ModelError{Kind: bench.Transient, Err: err}
