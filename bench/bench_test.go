@@ -120,13 +120,37 @@ func TestCacheServesIdenticalRequestsAndSeparatesEpochs(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"openai:gpt@https://user:sk-secret@host/v1": "openai:gpt@https://host/v1",
-		"https://host/v1?api_key=sk-secret&x=1":     "https://host/v1?api_key=REDACTED&x=1",
-		"openai:gpt@http://localhost:8000/v1":       "openai:gpt@http://localhost:8000/v1",
+		"openai:gpt@https://user:sk-secret@host/v1":                             "openai:gpt@https://REDACTED@host/v1",
+		"openai:gpt@https://sk-secret@host/v1":                                  "openai:gpt@https://REDACTED@host/v1",
+		"https://host/v1?api_key=sk-secret&x=1":                                 "https://host/v1?api_key=REDACTED&x=1",
+		"https://host/v1?x=1&Access_Token=sk-secret#frag":                       "https://host/v1?x=1&Access_Token=REDACTED#frag",
+		"HTTPS://host/v1?sig=sk-secret&max_tokens=5":                            "HTTPS://host/v1?sig=REDACTED&max_tokens=5",
+		"https://host/v1?key=sk-secret&token=sk-secret&password=sk-secret":      "https://host/v1?key=REDACTED&token=REDACTED&password=REDACTED",
+		"https://host/api?code=sk-secret&client_secret=sk-secret":               "https://host/api?code=REDACTED&client_secret=REDACTED",
+		"openai:gpt@http://localhost:8000/v1":                                   "openai:gpt@http://localhost:8000/v1",
+		`Post "http://u:sk-secret@h/v1/chat/completions?apikey=sk-secret": EOF`: `Post "http://REDACTED@h/v1/chat/completions?apikey=REDACTED": EOF`,
+		"a message with api-key=sk-secret in it":                                "a message with api-key=REDACTED in it",
+		"ftp://u:sk-secret@host/x and s3://k:sk-secret@b":                       "ftp://REDACTED@host/x and s3://REDACTED@b",
+		"no secret here: max_tokens=5 key-less":                                 "no secret here: max_tokens=5 key-less",
 	} {
-		if got := bench.RedactURL(in); got != want || strings.Contains(got, "sk-secret") {
+		got := bench.RedactURL(in)
+		if got != want || strings.Contains(got, "sk-secret") {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
+		if again := bench.RedactURL(got); again != got {
+			t.Errorf("RedactURL is not idempotent: %q → %q", got, again)
+		}
+	}
+}
+
+func TestURLSecrets(t *testing.T) {
+	got := bench.URLSecrets("http://us%40er:p%3Ass@host/v1?api_key=a%2Fb&x=1&token=t0k")
+	want := []string{"us@er", "p:ss", "us%40er", "p%3Ass", "a%2Fb", "a/b", "t0k"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("URLSecrets = %q, want %q", got, want)
+	}
+	if s := bench.URLSecrets("http://host/v1?x=1"); s != nil {
+		t.Errorf("URLSecrets of a URL without secrets = %q", s)
 	}
 }
 

@@ -3,10 +3,8 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 )
 
@@ -105,32 +103,4 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, &InputError{File: p, Msg: fmt.Sprintf("invalid manifest: %v", err)}
 	}
 	return &m, nil
-}
-
-var secretParam = regexp.MustCompile(`(?i)((?:api[_-]?key|key|token|secret|password)=)[^&\s]+`)
-
-// RedactURL removes user information and secret-looking query parameters
-// from a URL or a model spec holding one.
-func RedactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		u.User = nil
-		s = u.String()
-	} else if i := indexScheme(s); i >= 0 {
-		if u, err := url.Parse(s[i:]); err == nil && u.User != nil {
-			u.User = nil
-			s = s[:i] + u.String()
-		}
-	}
-	return secretParam.ReplaceAllString(s, "${1}REDACTED")
-}
-
-func indexScheme(s string) int {
-	for _, p := range []string{"https://", "http://"} {
-		for i := 0; i+len(p) <= len(s); i++ {
-			if s[i:i+len(p)] == p {
-				return i
-			}
-		}
-	}
-	return -1
 }

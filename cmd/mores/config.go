@@ -114,6 +114,22 @@ func loadConfig(path string) (*fileConfig, error) {
 				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "prompt_format"), Field: "models." + name + ".prompt_format", Msg: msg})
 			}
 		}
+		if m.BaseURL != "" {
+			if msg := openai.BadBaseURL(m.BaseURL); msg != "" {
+				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "base_url"), Field: "models." + name + ".base_url",
+					Msg: msg + " (want e.g. http://localhost:8000/v1)"})
+			}
+		}
+		if strings.HasPrefix(m.Spec, "openai:") {
+			if _, err := openai.ParseSpec(m.Spec, nil); err != nil {
+				msg := err.Error()
+				var ie *bench.InputError
+				if errors.As(err, &ie) {
+					msg = ie.Msg
+				}
+				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "spec"), Field: "models." + name + ".spec", Msg: msg})
+			}
+		}
 		if m.Spec == "" && m.Model == "" {
 			errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name), Field: "models." + name, Msg: "needs spec or model"})
 		}

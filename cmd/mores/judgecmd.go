@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -121,24 +122,29 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 			defer cache.Close()
 		}
 	}
+	judgeModelFlag := judgeModel
 	if judgeModel == "" {
 		judgeModel = o.JudgeModel
 	}
 	res := &modelResolver{cfg: cfg, getenv: e.getenv, warn: e.warnf}
 	env := judges.Env{Seed: man.Seed, Model: func(name string) (bench.Model, error) {
 		spec := name
+		fromFlag := false
 		if name == "" || name == "judge" {
-			spec = judgeModel
+			spec, fromFlag = judgeModel, true
 			if spec == "" {
-				spec = cfg.JudgeModel
+				spec, fromFlag = cfg.JudgeModel, false
 			}
 			if spec == "" {
 				return nil, usagef("a judge needs a judge model: pass --judge-model SPEC")
 			}
+			if judgeModelFlag == "" && slices.Contains(o.Redacted, judgeModelKey) && spec == o.JudgeModel {
+				return nil, usagef("the run's judge model %s held a credential, which is not recorded: give it again with --judge-model SPEC", spec)
+			}
 		}
 		m, _, err := res.resolve(spec)
 		if err != nil {
-			return nil, err
+			return nil, judgeModelError(err, fromFlag, config)
 		}
 		return bench.WithCache(m, cache), nil
 	}}

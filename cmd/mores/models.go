@@ -52,13 +52,14 @@ func (r *modelResolver) build(spec string) (bench.Model, error) {
 	case "sim":
 		m, err := sim.New(rest)
 		if err != nil {
-			return nil, usagef("--model %s: %v", spec, err)
+			return nil, usagef("--model %s: %v", bench.RedactURL(spec), err)
 		}
 		return m, nil
 	case "openai":
 		cfg, err := openai.ParseSpec(spec, r.getenv)
 		if err != nil {
-			return nil, usagef("--model %s: %v", spec, err)
+			// The error names --model and the spec (without its credentials).
+			return nil, err
 		}
 		if err := requireKey(spec, cfg); err != nil {
 			return nil, err
@@ -76,7 +77,7 @@ func (r *modelResolver) build(spec string) (bench.Model, error) {
 		known = append(known, k)
 	}
 	return nil, usagef("model %q: unknown spec (want openai:MODEL[@BASE_URL], sim:baseline, sim:aligned, sim:judge, replay:[PATH], or a model named in --config%s)",
-		spec, knownSuffix(known))
+		bench.RedactURL(spec), knownSuffix(known))
 }
 
 func knownSuffix(known []string) string {

@@ -45,6 +45,10 @@ type runOptions struct {
 	Adapter      string   `json:"adapter,omitempty"`
 	NoCache      bool     `json:"no_cache,omitempty"`
 	MaxErrorRate float64  `json:"max_error_rate"`
+	// Redacted names the models (and "judge_model") whose spec held a
+	// credential, which the manifest does not record: --resume asks for
+	// them again (see redactOptions).
+	Redacted []string `json:"redacted,omitempty"`
 
 	// given holds the flags set on the command line, which the defaults of
 	// --config do not replace.
@@ -65,7 +69,7 @@ sim:aligned, replay: (judge the suite's recorded responses), replay:PATH, or the
 name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if resume != "" {
-				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o.Concurrency)
+				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o.Concurrency, o.Models, o.JudgeModel)
 			}
 			o.Suites = args
 			o.given = map[string]bool{}
@@ -93,11 +97,11 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 	f.StringVar(&cacheDir, "cache-dir", "", "the response cache folder (default $MORES_CACHE_DIR, else the user cache folder)")
 	f.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.05, "the share of failed trials above which the run fails (exit 3)")
 	f.BoolVar(&o.NoReport, "no-report", false, "skip report.html, plots/ and tables/ (the Parquet files are always written)")
-	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done")
+	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done (give again a --model or --judge-model whose URL held a credential)")
 	return c
 }
 
-func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, concurrency int) error {
+func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, concurrency int, models []string, judgeModel string) error {
 	m, err := bench.ReadManifest(dir)
 	if err != nil {
 		return err
@@ -108,6 +112,9 @@ func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet
 	}
 	o.Out = filepath.Dir(filepath.Clean(dir))
 	o.RunID = filepath.Base(filepath.Clean(dir))
+	if err := restoreSecrets(dir, &o, models, judgeModel); err != nil {
+		return err
+	}
 	if concurrencySet {
 		o.Concurrency = concurrency
 	}
@@ -199,11 +206,11 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 			if _, inCfg := cfg.Models[s]; inCfg {
 				name, spec = s, s
 			} else {
-				return nil, usagef("--model %q: want NAME=SPEC, e.g. gpt=openai:gpt-4o-mini", s)
+				return nil, usagef("--model %q: want NAME=SPEC, e.g. gpt=openai:gpt-4o-mini", bench.RedactURL(s))
 			}
 		}
 		if name == "" || seen[name] {
-			return nil, usagef("--model %q: model names must be unique and not empty", s)
+			return nil, usagef("--model %q: model names must be unique and not empty", bench.RedactURL(s))
 		}
 		seen[name] = true
 		m, desc, err := res.resolve(spec)
@@ -214,12 +221,23 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		p.mmodels = append(p.mmodels, bench.ManifestModel{Name: name, Spec: desc})
 	}
 
+	// The judge model is checked now, even when no judge of the suites
+	// asks for it: a bad spec is bad input.
+	if spec, fromFlag := o.JudgeModel, true; spec != "" || cfg.JudgeModel != "" {
+		if spec == "" {
+			spec, fromFlag = cfg.JudgeModel, false
+		}
+		if _, _, err := res.resolve(spec); err != nil {
+			return nil, judgeModelError(err, fromFlag, o.Config)
+		}
+	}
 	judgeEnv := judges.Env{Seed: o.Seed, Model: func(name string) (bench.Model, error) {
 		spec := name
+		fromFlag := false
 		if name == "" || name == "judge" {
-			spec = o.JudgeModel
+			spec, fromFlag = o.JudgeModel, true
 			if spec == "" {
-				spec = cfg.JudgeModel
+				spec, fromFlag = cfg.JudgeModel, false
 			}
 			if spec == "" {
 				return nil, usagef("a judge needs a judge model: pass --judge-model SPEC (or judge_model in --config)")
@@ -227,7 +245,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		}
 		m, _, err := res.resolve(spec)
 		if err != nil {
-			return nil, err
+			return nil, judgeModelError(err, fromFlag, o.Config)
 		}
 		if cache != nil {
 			m = bench.WithCache(m, cache)
@@ -460,7 +478,7 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 		return err
 	}
 	defer lock.Unlock()
-	cfgJSON, _ := json.Marshal(o)
+	cfgJSON, _ := json.Marshal(redactOptions(o))
 	man := &bench.Manifest{RunID: o.RunID, Status: "running", MoresVersion: version(), Seed: o.Seed, Epochs: o.Epochs,
 		Shard: o.Shard, Suites: p.manifest, Models: p.mmodels, StartedAt: time.Now().UTC(), Config: cfgJSON}
 	if prev != nil {

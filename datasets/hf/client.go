@@ -53,7 +53,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("hf: bad Hub endpoint %q (HF_ENDPOINT): want an http or https URL", cfg.Endpoint)
+		return nil, &bench.InputError{File: "HF_ENDPOINT", Msg: fmt.Sprintf("%q is not an http:// or https:// URL (unset it for %s, or set it to a Hub mirror, e.g. https://hf-mirror.example)",
+			bench.RedactURL(cfg.Endpoint), DefaultEndpoint)}
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -345,7 +346,7 @@ func (c *Client) download(ctx context.Context, s Spec, dir string) (*Snapshot, e
 		if err != nil {
 			return nil, err
 		}
-		snap.Files = append(snap.Files, File{Name: name, URL: rf.url, Size: got.size, SHA256: got.sha256, Verified: got.verified})
+		snap.Files = append(snap.Files, File{Name: name, URL: bench.RedactURL(rf.url), Size: got.size, SHA256: got.sha256, Verified: got.verified})
 		if got.commit != "" && !slices.Contains(commits, got.commit) {
 			commits = append(commits, got.commit)
 		}

@@ -119,11 +119,14 @@ func (c Config) withDefaults() (Config, error) {
 
 // ParseSpec parses a model spec of the form openai:MODEL[@BASE_URL]. A model
 // name may itself contain '@': the spec is split at the last '@' that is
-// followed by http:// or https://. The API key comes from
-// env("OPENAI_API_KEY"), and the base URL, when the spec has none, from
-// env("OPENAI_BASE_URL") or else DefaultBaseURL; env may be nil (an empty
-// environment). Errors are *bench.InputError with File "--model", which a
-// caller reading the spec from a file may replace with the file and line.
+// followed by http:// or https://. A spec holding an '@' but no such URL
+// (openai:llama@localhost:8000/v1) is an error, never a model name sent to
+// the default endpoint. The API key comes from env("OPENAI_API_KEY"), and
+// the base URL, when the spec has none, from env("OPENAI_BASE_URL") or else
+// DefaultBaseURL; env may be nil (an empty environment). Errors are
+// *bench.InputError with File "--model" (or "OPENAI_BASE_URL"), which a
+// caller reading the spec from a file may replace with the file and line;
+// they never repeat a credential of the spec.
 func ParseSpec(spec string, env func(string) string) (Config, error) {
 	if env == nil {
 		env = func(string) string { return "" }
@@ -134,16 +137,27 @@ func ParseSpec(spec string, env func(string) string) (Config, error) {
 	}
 	model, base := rest, ""
 	for i := strings.LastIndexByte(rest, '@'); i >= 0; i = strings.LastIndexByte(rest[:i], '@') {
-		if after := rest[i+1:]; strings.HasPrefix(after, "http://") || strings.HasPrefix(after, "https://") {
+		if after := rest[i+1:]; hasHTTPScheme(after) {
 			model, base = rest[:i], after
 			break
+		}
+	}
+	if base == "" {
+		if i := strings.IndexByte(rest, '@'); i >= 0 {
+			return Config{}, specError(spec, "base_url", fmt.Sprintf(
+				"%q after '@' is not an http:// or https:// URL; want openai:MODEL@http://HOST[:PORT]/v1 (e.g. openai:llama@http://localhost:8000/v1), "+
+					"or openai:MODEL with OPENAI_BASE_URL set", looseRedact(rest[i+1:])))
 		}
 	}
 	if strings.TrimSpace(model) == "" {
 		return Config{}, specError(spec, "model", "the model name is empty (want openai:MODEL[@BASE_URL])")
 	}
 	if base == "" {
-		base = env("OPENAI_BASE_URL")
+		if base = env("OPENAI_BASE_URL"); base != "" {
+			if msg := badBaseURL(base); msg != "" {
+				return Config{}, &bench.InputError{File: "OPENAI_BASE_URL", Msg: msg + " (unset it, or set it to the endpoint, e.g. http://localhost:8000/v1)"}
+			}
+		}
 	}
 	if base == "" {
 		base = DefaultBaseURL
@@ -154,15 +168,56 @@ func ParseSpec(spec string, env func(string) string) (Config, error) {
 	return Config{Model: model, BaseURL: strings.TrimRight(base, "/"), APIKey: env("OPENAI_API_KEY")}, nil
 }
 
-// badBaseURL says what is wrong with a base URL that is not an absolute
-// http(s) URL, or returns "". A password in the URL is not repeated.
+// hasHTTPScheme reports whether s starts with http:// or https:// (in any
+// case).
+func hasHTTPScheme(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}
+
+// looseRedact hides what may be credentials in an address that is not a
+// URL: anything before its last '@' (user:password@host), and secret
+// query parameters.
+func looseRedact(s string) string {
+	s = bench.RedactURL(s)
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = bench.Redacted + s[i:]
+	}
+	return s
+}
+
+// redactSpec returns spec without its credentials, even when its base URL
+// is not a URL.
+func redactSpec(spec string) string {
+	if indexHTTP(spec) >= 0 {
+		return bench.RedactURL(spec)
+	}
+	if i := strings.IndexByte(spec, '@'); i >= 0 {
+		return spec[:i+1] + looseRedact(spec[i+1:])
+	}
+	return bench.RedactURL(spec)
+}
+
+func indexHTTP(s string) int {
+	l := strings.ToLower(s)
+	if i := strings.Index(l, "http://"); i >= 0 {
+		return i
+	}
+	return strings.Index(l, "https://")
+}
+
+// BadBaseURL says what is wrong with a base URL that is not an absolute
+// http:// or https:// URL, or returns "" for a good one. A credential in the
+// URL is not repeated.
+func BadBaseURL(base string) string { return badBaseURL(base) }
+
 func badBaseURL(base string) string {
 	u, err := url.Parse(base)
 	if err != nil {
-		return "the base URL is not a valid URL"
+		return fmt.Sprintf("the base URL %q is not a valid URL", looseRedact(base))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("the base URL %q is not an http:// or https:// URL", u.Redacted())
+		return fmt.Sprintf("the base URL %q is not an http:// or https:// URL", looseRedact(base))
 	}
 	return ""
 }
@@ -170,7 +225,7 @@ func badBaseURL(base string) string {
 // specError is an input error about a model spec or configuration.
 func specError(spec, field, msg string) error {
 	if spec != "" {
-		msg = fmt.Sprintf("%q: %s", spec, msg)
+		msg = fmt.Sprintf("%q: %s", redactSpec(spec), msg)
 	}
 	return &bench.InputError{File: "--model", Field: field, Msg: msg}
 }

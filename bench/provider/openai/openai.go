@@ -25,6 +25,7 @@ type Model struct {
 	http    *http.Client // the client go-openai also uses
 	chatURL string
 	auth    []string      // the Authorization header; nil without a key
+	secrets []string      // the credentials of the base URL
 	slots   chan struct{} // nil: no concurrency limit
 	limiter *rate.Limiter // nil: no rate limit
 }
@@ -45,15 +46,23 @@ func New(cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The credentials of the base URL (user information, query
+	// parameters) are added to each request by the transport, so that the
+	// URLs go-openai and net/http put in their errors hold none of them.
+	endpoint, creds, err := splitBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
 	gc := goopenai.DefaultConfig(cfg.APIKey)
-	gc.BaseURL = cfg.BaseURL
-	hc := newHTTPClient(cfg.HTTPClient)
+	gc.BaseURL = endpoint
+	hc := newHTTPClient(cfg.HTTPClient, creds)
 	gc.HTTPClient = hc
 	m := &Model{cfg: cfg, format: format, client: goopenai.NewClientWithConfig(gc), http: hc,
-		chatURL: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions"}
+		chatURL: endpoint + "/chat/completions"}
 	if cfg.APIKey != "" {
 		m.auth = []string{"Bearer " + cfg.APIKey}
 	}
+	m.secrets = bench.URLSecrets(cfg.BaseURL)
 	if cfg.Concurrency > 0 {
 		m.slots = make(chan struct{}, cfg.Concurrency)
 	}
@@ -66,8 +75,11 @@ func New(cfg Config) (*Model, error) {
 // Config returns the model's configuration with its defaults filled in.
 func (m *Model) Config() Config { return m.cfg }
 
-// String names the model as a spec, openai:MODEL@BASE_URL (never the key).
-func (m *Model) String() string { return "openai:" + m.cfg.Model + "@" + m.cfg.BaseURL }
+// String names the model as a spec, openai:MODEL@BASE_URL, with neither the
+// key nor the credentials of the base URL (see bench.RedactURL).
+func (m *Model) String() string {
+	return "openai:" + m.cfg.Model + "@" + bench.RedactURL(m.cfg.BaseURL)
+}
 
 // Endpoint returns the endpoint the model sends generation requests to:
 // "completions" (Config.Completions) or "chat". Judges whose published
@@ -82,7 +94,9 @@ func (m *Model) Endpoint() string {
 
 // CacheKey identifies the model and every setting that changes its output:
 // the model name, the base URL, the endpoint, the prompt format and the
-// default sampling parameters. It never holds the API key.
+// default sampling parameters. It never holds the API key, nor the
+// credentials of the base URL (another token for the same endpoint gets
+// the same answers).
 func (m *Model) CacheKey() string {
 	params, err := json.Marshal(m.cfg.Params)
 	if err != nil {
@@ -93,7 +107,7 @@ func (m *Model) CacheKey() string {
 	if m.cfg.Completions {
 		endpoint = "completions"
 	}
-	return fmt.Sprintf("openai|%s|%s|%s|%s|%s", m.cfg.Model, m.cfg.BaseURL, endpoint, m.format.cacheKey(), params)
+	return fmt.Sprintf("openai|%s|%s|%s|%s|%s", m.cfg.Model, bench.RedactURL(m.cfg.BaseURL), endpoint, m.format.cacheKey(), params)
 }
 
 // Generate asks the model to complete req, retrying transient and
@@ -136,18 +150,15 @@ func (m *Model) Generate(ctx context.Context, req bench.Request) (bench.Completi
 		}
 		if err == nil {
 			c.Attempts = attempts
-			// A server that echoes the key back must not get it into the
-			// journal, the Parquet files, the report or the cache. (Keys
-			// shorter than 8 bytes are placeholders, such as "EMPTY" for
-			// vLLM; replacing them would mangle ordinary text.)
-			if len(m.cfg.APIKey) >= 8 {
-				// Every string the server sent: the text and the finish
-				// reason.
-				for _, f := range []*string{&c.Text, &c.FinishReason} {
-					if strings.Contains(*f, m.cfg.APIKey) {
-						*f = strings.ReplaceAll(*f, m.cfg.APIKey, "[redacted]")
-					}
-				}
+			// A server that echoes the key (or a credential of the base
+			// URL) back must not get it into the journal, the Parquet
+			// files, the report or the cache. (Secrets shorter than 8
+			// bytes are placeholders, such as "EMPTY" for vLLM; replacing
+			// them would mangle ordinary text.)
+			// Every string the server sent: the text and the finish reason.
+			scrub(&c, m.cfg.APIKey)
+			for _, secret := range m.secrets {
+				scrub(&c, secret)
 			}
 			return c, nil
 		}
@@ -174,8 +185,28 @@ func (m *Model) fail(me *bench.ModelError, attempts int) error {
 	if attempts == 1 {
 		plural = ""
 	}
-	me.Err = redact(fmt.Errorf("%s, %d attempt%s: %w", m, attempts, plural, me.Err), m.cfg.APIKey)
+	err := redact(fmt.Errorf("%s, %d attempt%s: %w", m, attempts, plural, me.Err), m.cfg.APIKey)
+	for _, secret := range m.secrets {
+		err = redact(err, secret)
+	}
+	if msg := err.Error(); bench.HasSecret(msg) {
+		err = &redactedError{msg: bench.RedactURL(msg), err: err}
+	}
+	me.Err = err
 	return me
+}
+
+// scrub replaces secret in the strings of c that the server sent, unless
+// it is shorter than 8 bytes.
+func scrub(c *bench.Completion, secret string) {
+	if len(secret) < 8 {
+		return
+	}
+	for _, f := range []*string{&c.Text, &c.FinishReason} {
+		if strings.Contains(*f, secret) {
+			*f = strings.ReplaceAll(*f, secret, "[redacted]")
+		}
+	}
 }
 
 // callFunc makes one request and returns its completion, with Latency and

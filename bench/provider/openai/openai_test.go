@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -657,7 +658,8 @@ func TestParseSpec(t *testing.T) {
 		{"openai:gpt-4o", nil, "gpt-4o", DefaultBaseURL, ""},
 		{"openai:llama3@http://127.0.0.1:8000/v1/", getenv, "llama3", "http://127.0.0.1:8000/v1", "sk-env"},
 		{"openai:org@model@https://host/v1", nil, "org@model", "https://host/v1", ""},
-		{"openai:team@name", nil, "team@name", DefaultBaseURL, ""},
+		{"openai:@cf/meta/llama@https://host/v1", nil, "@cf/meta/llama", "https://host/v1", ""},
+		{"openai:m@HTTPS://host/v1", nil, "m", "HTTPS://host/v1", ""},
 		{"openai:m@http://user:pw@host:1/v1", nil, "m", "http://user:pw@host:1/v1", ""},
 	}
 	for _, tc := range cases {
@@ -681,8 +683,120 @@ func TestParseSpec(t *testing.T) {
 		return map[string]string{"OPENAI_BASE_URL": "ftp://x"}[k]
 	})
 	var ie *bench.InputError
-	if !errors.As(err, &ie) || ie.Field != "base_url" {
+	if !errors.As(err, &ie) || ie.File != "OPENAI_BASE_URL" || !strings.Contains(ie.Msg, "ftp://x") {
 		t.Errorf("a bad OPENAI_BASE_URL gave %v", err)
+	}
+}
+
+// An '@' part that is not an http(s) URL is refused: it must never become
+// part of a model name sent to the default endpoint (or OPENAI_BASE_URL).
+// The message names the spec, what is wanted, and no credential.
+func TestParseSpecRefusesAnAtPartThatIsNoURL(t *testing.T) {
+	env := func(k string) string {
+		return map[string]string{"OPENAI_API_KEY": "sk-env", "OPENAI_BASE_URL": "http://env.example/v1"}[k]
+	}
+	for _, spec := range []string{
+		"openai:llama@localhost:8000/v1",
+		"openai:team@name",
+		"openai:m@ftp://host/v1",
+		"openai:m@//host/v1",
+		"openai:m@user:hunter2-secret@host:8000/v1",
+		"openai:m@host/v1?api_key=hunter2-secret",
+	} {
+		_, err := ParseSpec(spec, env)
+		var ie *bench.InputError
+		if !errors.As(err, &ie) || ie.File != "--model" || ie.Field != "base_url" {
+			t.Errorf("%q: err = %v, want an input error about the base URL", spec, err)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "openai:m") && !strings.Contains(msg, spec) {
+			t.Errorf("%q: the message does not name the spec: %s", spec, msg)
+		}
+		if !strings.Contains(msg, "http://") || strings.Contains(msg, "hunter2") {
+			t.Errorf("%q: want what is wanted (an http:// URL) and no secret: %s", spec, msg)
+		}
+	}
+}
+
+// Credentials in the base URL go on the wire (query parameters and basic
+// authentication) but into no name, cache key or error message.
+func TestBaseURLCredentialsReachTheWireOnly(t *testing.T) {
+	const pass, qsecret = "pw-SECRET-4242", "q-SECRET-777777"
+	var mu sync.Mutex
+	var gotQuery, gotUser, gotPass []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		u, p, _ := r.BasicAuth()
+		gotQuery, gotUser, gotPass = append(gotQuery, r.URL.Query().Get("api_key")), append(gotUser, u), append(gotPass, p)
+		mu.Unlock()
+		if r.URL.Path != "/v1/chat/completions" && r.URL.Path != "/v1/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(r.URL.Path, "chat") {
+			// A careless server echoes the credentials.
+			fmt.Fprintf(w, `{"choices":[{"index":0,"message":{"role":"assistant","content":"you sent %s and %s"},"finish_reason":"stop"}]}`, pass, qsecret)
+			return
+		}
+		w.WriteHeader(500)
+		fmt.Fprintf(w, `{"error":{"message":"bad key %s at %s","type":"server_error"}}`, qsecret, r.URL.String())
+	}))
+	defer srv.Close()
+	base := strings.Replace(srv.URL, "http://", "http://alice:"+pass+"@", 1) + "/v1?api_key=" + qsecret
+	for _, completions := range []bool{false, true} {
+		m, err := New(Config{Model: "m", BaseURL: base, Completions: completions, MaxRetries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := m.Generate(context.Background(), userRequest("q"))
+		var texts []string
+		if completions {
+			if err == nil {
+				t.Fatal("completions: want the 500")
+			}
+			texts = append(texts, err.Error(), fmt.Sprintf("%+v", err))
+		} else {
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, c.Text)
+		}
+		texts = append(texts, m.String(), m.CacheKey())
+		for _, s := range texts {
+			if strings.Contains(s, pass) || strings.Contains(s, qsecret) {
+				t.Errorf("completions=%v: %q holds a credential", completions, s)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range gotQuery {
+		if gotQuery[i] != qsecret || gotUser[i] != "alice" || gotPass[i] != pass {
+			t.Errorf("request %d: api_key=%q user=%q password=%q; want the URL's credentials on the wire", i, gotQuery[i], gotUser[i], gotPass[i])
+		}
+	}
+	if len(gotQuery) != 2 {
+		t.Errorf("%d requests, want 2", len(gotQuery))
+	}
+}
+
+// Connection errors quote the URL; it must not hold the credentials.
+func TestBaseURLCredentialsStayOutOfConnectionErrors(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	m, err := New(Config{Model: "m", BaseURL: "http://bob:pw-SECRET-99@" + addr + "/v1?token=t-SECRET-99&sig=s-SECRET-99", MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Generate(context.Background(), userRequest("q"))
+	if err == nil {
+		t.Fatal("want a connection error")
+	}
+	if msg := err.Error(); strings.Contains(msg, "SECRET") || strings.Contains(msg, "bob") {
+		t.Errorf("error message holds a credential: %s", msg)
 	}
 }
 
