@@ -1,8 +1,8 @@
 package html
 
 import (
-	"math"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
