@@ -11,7 +11,8 @@ import (
 )
 
 func TestJournalCutsATornTail(t *testing.T) {
-	p := filepath.Join(t.TempDir(), bench.JournalFile)
+	// The plain journal of runs written by earlier versions.
+	p := filepath.Join(t.TempDir(), bench.PlainJournalFile)
 	j, err := bench.OpenJournal(p)
 	if err != nil {
 		t.Fatal(err)

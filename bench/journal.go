@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Entry kinds in a journal.
@@ -44,24 +48,62 @@ func (e *Entry) Key() TrialKey {
 	return TrialKey{Suite: e.Suite, SampleID: e.SampleID, Model: e.Model, Attack: e.Attack, Epoch: e.Epoch}
 }
 
-// Journal is an append-only file of entries, one JSON object a line. Lines
-// reach the operating system as soon as Flush is called, so a killed process
-// loses at most the entries not yet flushed; a torn last line is cut off when
-// the journal is opened again.
+// Journal is an append-only file of entries, one JSON object a line. A
+// journal named *.zst (JournalFile, what runs write) holds the lines as a
+// sequence of zstd frames, one per Flush, each holding whole lines: the file
+// is an ordinary zstd stream (`zstdcat journal.jsonl.zst`, DuckDB's
+// read_json), about a twentieth of the plain size. A plain journal
+// (PlainJournalFile, written by earlier versions of mores) holds the lines as they
+// are. Either way, entries reach the operating system as soon as Flush is
+// called, so a killed process loses at most the entries not yet flushed; a
+// torn last line or frame is cut off when the journal is opened again.
 type Journal struct {
 	f    *os.File
-	w    *bufio.Writer
+	w    *bufio.Writer // plain journal
 	line []byte
+
+	// A zstd journal: the lines of the frame being built, and the
+	// encoder that turns them into one frame.
+	zbuf  []byte
+	frame []byte
+	enc   *zstd.Encoder
 }
 
+// journalFrameSize is the size of the lines above which Append writes a
+// zstd frame without waiting for Flush.
+const journalFrameSize = 256 << 10
+
+// JournalPath returns the journal of the run directory dir: the plain
+// journal.jsonl of a run written by earlier versions of mores when there is one (and
+// no compressed journal), else journal.jsonl.zst, existing or not.
+func JournalPath(dir string) string {
+	z := filepath.Join(dir, JournalFile)
+	if _, err := os.Stat(z); err == nil {
+		return z
+	}
+	p := filepath.Join(dir, PlainJournalFile)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	return z
+}
+
+// compressed tells whether the journal at path is zstd-framed.
+func compressed(path string) bool { return strings.HasSuffix(path, ".zst") }
+
 // OpenJournal opens path for appending, creating it if needed and cutting
-// off a torn last line left by a killed process.
+// off a torn last line (or zstd frame) left by a killed process.
 func OpenJournal(path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	end, err := completeLength(f)
+	var end int64
+	if compressed(path) {
+		end, err = completeFrames(f)
+	} else {
+		end, err = completeLength(f)
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -74,7 +116,18 @@ func OpenJournal(path string) (*Journal, error) {
 		f.Close()
 		return nil, err
 	}
-	return &Journal{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+	j := &Journal{f: f}
+	if compressed(path) {
+		j.enc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	} else {
+		j.w = bufio.NewWriterSize(f, 256<<10)
+	}
+	return j, nil
 }
 
 // completeLength returns the length of f up to and including its last
@@ -101,6 +154,24 @@ func completeLength(f *os.File) (int64, error) {
 	return 0, nil
 }
 
+// completeFrames returns the length of the zstd journal f up to the end of
+// its last complete frame. It walks the frames'
+// block headers without decoding them, but for the last, which it decodes:
+// a frame cut short or garbled by a killed process (or a crash of the
+// machine) is dropped, like a torn last line of a plain journal.
+func completeFrames(f *os.File) (int64, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	var end int64
+	fr := newFrameReader(f)
+	err := fr.frames(false, func(end1 int64, _ []byte) error {
+		end = end1
+		return nil
+	})
+	return end, err
+}
+
 // Append writes one entry to the buffer: one line holding the entry as
 // JSON, the bytes encoding/json would write (HTML characters unescaped).
 func (j *Journal) Append(e *Entry) error {
@@ -109,16 +180,35 @@ func (j *Journal) Append(e *Entry) error {
 		return err
 	}
 	j.line = append(line, '\n')
+	if j.enc != nil {
+		j.zbuf = append(j.zbuf, j.line...)
+		if len(j.zbuf) >= journalFrameSize {
+			return j.Flush()
+		}
+		return nil
+	}
 	_, err = j.w.Write(j.line)
 	return err
 }
 
-// Flush hands buffered entries to the operating system.
-func (j *Journal) Flush() error { return j.w.Flush() }
+// Flush hands buffered entries to the operating system: for a zstd
+// journal, one frame written with one system call.
+func (j *Journal) Flush() error {
+	if j.enc == nil {
+		return j.w.Flush()
+	}
+	if len(j.zbuf) == 0 {
+		return nil
+	}
+	j.frame = j.enc.EncodeAll(j.zbuf, j.frame[:0])
+	j.zbuf = j.zbuf[:0]
+	_, err := j.f.Write(j.frame)
+	return err
+}
 
 // Sync flushes and asks the operating system to write to disk.
 func (j *Journal) Sync() error {
-	if err := j.w.Flush(); err != nil {
+	if err := j.Flush(); err != nil {
 		return err
 	}
 	return j.f.Sync()
@@ -130,12 +220,15 @@ func (j *Journal) Close() error {
 	if cerr := j.f.Close(); err == nil {
 		err = cerr
 	}
+	if j.enc != nil {
+		j.enc.Close()
+	}
 	return err
 }
 
 // ScanJournal calls fn for every complete entry of the journal at path, with
-// the entry's byte offset. A missing journal has no entries. A torn last line
-// is ignored.
+// the entry's byte offset (in the decompressed lines of a zstd journal). A
+// missing journal has no entries. A torn last line or frame is ignored.
 func ScanJournal(path string, fn func(off int64, e *Entry) error) error {
 	d := newEntryDecoder()
 	line := 0
@@ -149,9 +242,10 @@ func ScanJournal(path string, fn func(off int64, e *Entry) error) error {
 	})
 }
 
-// scanLines calls fn with every complete line of the file at path (its
-// newline included) and its byte offset. The line is valid only during the
-// call. A missing file has no lines; a torn last line is ignored.
+// scanLines calls fn with every complete line of the journal at path (its
+// newline included) and its byte offset (in the decompressed lines of a
+// zstd journal). The line is valid only during the call. A missing file has
+// no lines; a torn last line or frame is ignored.
 func scanLines(path string, fn func(off int64, line []byte) error) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -161,6 +255,9 @@ func scanLines(path string, fn func(off int64, line []byte) error) error {
 		return err
 	}
 	defer f.Close()
+	if compressed(path) {
+		return scanFrameLines(path, f, fn)
+	}
 	r := bufio.NewReaderSize(f, 1<<20)
 	var off int64
 	var full []byte
@@ -186,6 +283,50 @@ func scanLines(path string, fn func(off int64, line []byte) error) error {
 		}
 		off += int64(len(b))
 	}
+}
+
+// scanFrameLines calls fn with every complete line of the zstd journal f.
+// A line may span frames (the journal writes whole lines in each frame,
+// but any zstd stream of lines is read); the lines after the last newline
+// are a torn tail and ignored.
+func scanFrameLines(path string, f io.Reader, fn func(off int64, line []byte) error) error {
+	var off int64
+	var carry []byte
+	fr := newFrameReader(f)
+	err := fr.frames(true, func(_ int64, plain []byte) error {
+		if len(carry) > 0 {
+			i := bytes.IndexByte(plain, '\n')
+			if i < 0 {
+				carry = append(carry, plain...)
+				return nil
+			}
+			carry = append(carry, plain[:i+1]...)
+			plain = plain[i+1:]
+			if err := fn(off, carry); err != nil {
+				return err
+			}
+			off += int64(len(carry))
+			carry = carry[:0]
+		}
+		for len(plain) > 0 {
+			i := bytes.IndexByte(plain, '\n')
+			if i < 0 {
+				carry = append(carry, plain...)
+				return nil
+			}
+			if err := fn(off, plain[:i+1]); err != nil {
+				return err
+			}
+			off += int64(i + 1)
+			plain = plain[i+1:]
+		}
+		return nil
+	})
+	var fe *frameError
+	if errors.As(err, &fe) {
+		return &InputError{File: path, Msg: fe.Error()}
+	}
+	return err
 }
 
 // errLocked is returned by lockFile when another process holds the lock.

@@ -39,7 +39,7 @@ func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	j, err := OpenJournal(filepath.Join(out, JournalFile))
+	j, err := OpenJournal(JournalPath(out))
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 	seen := map[uint64]struct{}{}
 	seenScores := map[uint64]struct{}{}
 	for _, d := range dirs {
-		err := ScanJournal(filepath.Join(d, JournalFile), func(_ int64, e *Entry) error {
+		err := ScanJournal(JournalPath(d), func(_ int64, e *Entry) error {
 			if e.Kind == EntryTrial {
 				h := keyHash(seed, e.Key())
 				if _, dup := seen[h]; dup {

@@ -22,11 +22,15 @@ const SchemaKey = "mores.schema_version"
 
 // File names inside a run directory.
 const (
-	ManifestFile  = "manifest.json"
-	JournalFile   = "journal.jsonl"
-	ResponsesFile = "responses.parquet"
-	ScoresFile    = "scores.parquet"
-	SummaryFile   = "summary.parquet"
+	ManifestFile = "manifest.json"
+	// JournalFile is the journal of a run: its lines as zstd frames.
+	JournalFile = "journal.jsonl.zst"
+	// PlainJournalFile is the journal of runs written before version
+	// 0.3, one line per entry; it is still read and appended to.
+	PlainJournalFile = "journal.jsonl"
+	ResponsesFile    = "responses.parquet"
+	ScoresFile       = "scores.parquet"
+	SummaryFile      = "summary.parquet"
 )
 
 // ResponseRow is one row of responses.parquet: one trial.
@@ -180,7 +184,8 @@ func CreateParquet[T any](path string) (*ParquetWriter[T], error) {
 // directory's Parquet files (and its manifest) left when their process was
 // killed. The caller holds the directory's lock, so no writer is at work.
 func RemoveStaleTemps(dir string) {
-	for _, pattern := range []string{"." + ResponsesFile + ".*", "." + ScoresFile + ".*", "." + SummaryFile + ".*", ".manifest.*"} {
+	for _, pattern := range []string{"." + ResponsesFile + ".*", "." + ScoresFile + ".*", "." + SummaryFile + ".*", ".manifest.*",
+		"." + JournalFile + ".*", ".journal-sort-*"} {
 		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, f := range stale {
 			os.Remove(f)

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -52,7 +53,7 @@ const resultsChunk = 4 << 20
 // that is further out of order (merged shards, pair-judge scores appended at
 // the end, a run resumed out of turn) is written by writeResultsSorted.
 func WriteResults(dir, runID string) (ResultCounts, error) {
-	jpath := filepath.Join(dir, JournalFile)
+	jpath := JournalPath(dir)
 	RemoveStaleTemps(dir)
 	rc, inOrder, err := writeResultsInOrder(dir, jpath, runID)
 	if err != nil || inOrder {
@@ -306,6 +307,18 @@ func writeResultsInOrder(dir, jpath, runID string) (ResultCounts, bool, error) {
 // sequentially.
 func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
 	var rc ResultCounts
+	if compressed(jpath) {
+		// The second pass reads entries at their offsets: it reads a
+		// plain copy of the journal, removed when done.
+		plain, err := plainCopy(dir, jpath)
+		if plain != "" {
+			defer os.Remove(plain)
+		}
+		if err != nil {
+			return rc, err
+		}
+		jpath = plain
+	}
 	seed := maphash.MakeSeed()
 	var refs []journalRef
 	d := newEntryDecoder()
@@ -549,4 +562,26 @@ func (sb *scoreBuffer) flush() error {
 	clear(sb.rows)
 	sb.rows = sb.rows[:0]
 	return nil
+}
+
+// plainCopy writes the lines of the zstd journal jpath to a temporary file
+// in dir (which RemoveStaleTemps removes, should the process be killed) and
+// returns its name.
+func plainCopy(dir, jpath string) (string, error) {
+	f, err := os.CreateTemp(dir, ".journal-sort-*")
+	if err != nil {
+		return "", err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = scanLines(jpath, func(_ int64, line []byte) error {
+		_, err := w.Write(line)
+		return err
+	})
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return f.Name(), err
 }

@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -163,7 +162,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
 		return st, err
 	}
-	jpath := filepath.Join(spec.Dir, JournalFile)
+	jpath := JournalPath(spec.Dir)
 	RemoveStaleTemps(spec.Dir)
 
 	// What is done already: the sorted hashes of journaled trial keys.
@@ -546,7 +545,7 @@ func runPairJudges(ctx context.Context, spec *RunSpec, j *Journal) error {
 	groups := map[TrialKey]*group{}
 	var order []TrialKey
 	scored := map[string]bool{}
-	jpath := filepath.Join(spec.Dir, JournalFile)
+	jpath := JournalPath(spec.Dir)
 	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
 		switch e.Kind {
 		case EntryTrial:

@@ -698,11 +698,11 @@ func (h *harness) memory(res *Results) error {
 
 func (h *harness) parquet(res *Results) error {
 	dir := h.largest()
-	if _, err := os.Stat(filepath.Join(dir, bench.JournalFile)); err != nil {
+	if _, err := os.Stat(bench.JournalPath(dir)); err != nil {
 		return errors.New("the parquet measure needs the rss measure's largest run")
 	}
 	var entries int64
-	if err := bench.ScanJournal(filepath.Join(dir, bench.JournalFile), func(int64, *bench.Entry) error {
+	if err := bench.ScanJournal(bench.JournalPath(dir), func(int64, *bench.Entry) error {
 		entries++
 		return nil
 	}); err != nil {

@@ -192,7 +192,7 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	// What is judged already, per judge name. A judgment that failed (every
 	// score of the judge an error) is made again: its new scores replace
 	// the errors in scores.parquet.
-	jpath := filepath.Join(dir, bench.JournalFile)
+	jpath := bench.JournalPath(dir)
 	scored := map[string]bool{}
 	if err := bench.ScanJournal(jpath, func(_ int64, en *bench.Entry) error {
 		for _, s := range en.Scores {
@@ -289,6 +289,9 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	}
 	if werr != nil {
 		return werr
+	}
+	if _, err := bench.CompactJournal(dir); err != nil {
+		e.warnf("%v", err)
 	}
 	counts, err := bench.WriteResults(dir, man.RunID)
 	if err != nil {

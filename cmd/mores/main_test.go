@@ -369,7 +369,7 @@ func TestSIGKILLThenResumeLosesNothingAndRepeatsNoRequest(t *testing.T) {
 	// Kill once some trials are journaled.
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, _ := os.ReadFile(filepath.Join(dir, bench.JournalFile)); bytes.Count(b, []byte("\n")) >= 40 {
+		if journaledEntries(dir) >= 40 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -521,4 +521,15 @@ func TestJudgeFailsWhenEveryJudgmentFails(t *testing.T) {
 	if stdout := c.mustRun("judge", dir, "--judge", "rubric", "--judge-model", "sim:judge", "--no-cache"); !strings.Contains(stdout, "judged 0 trials") {
 		t.Errorf("a second run of a judge that succeeded: %s", stdout)
 	}
+}
+
+// journaledEntries counts the complete entries in the journal of the run
+// directory dir (0 while there is none).
+func journaledEntries(dir string) int {
+	n := 0
+	bench.ScanJournal(bench.JournalPath(dir), func(int64, *bench.Entry) error {
+		n++
+		return nil
+	})
+	return n
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -121,23 +120,18 @@ func TestMultiTurnThroughThePipeline(t *testing.T) {
 	}
 
 	// The journal keeps each conversation.
-	f, err := os.Open(filepath.Join(run, "journal.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	kept := map[string]int{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e bench.Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Kind != bench.EntryTrial {
-			continue
+	if err := bench.ScanJournal(bench.JournalPath(run), func(_ int64, e *bench.Entry) error {
+		if e.Kind != bench.EntryTrial {
+			return nil
 		}
 		kept[e.SampleID] = len(e.Messages)
 		if e.SampleID == "c1" && (len(e.Messages) != 3 || e.Messages[1].Content != "What happened between you?") {
 			t.Errorf("journal entry of c1 holds %+v", e.Messages)
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	// c3 is one user turn once its system message has joined the system
 	// prompt: a single turn is kept as the prompt, not as messages.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/mores-eval/mores/bench"
 )
 
@@ -49,12 +50,14 @@ func TestAFailedMergeLeavesNoHalfRun(t *testing.T) {
 	out := t.TempDir()
 	c.mustRun("run", "harmless", "--limit", "5", "--out", out, "--run-id", "a", "--no-report", "--shard", "1/2")
 	c.mustRun("run", "harmless", "--limit", "5", "--out", out, "--run-id", "b", "--no-report", "--shard", "2/2")
-	jb := filepath.Join(out, "b", "journal.jsonl")
+	jb := filepath.Join(out, "b", bench.JournalFile)
 	b, err := os.ReadFile(jb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(jb, append(b, []byte("{\"k\":\"trial\",\"i\":\n")...), 0o644)
+	// A whole zstd frame holding a corrupt entry.
+	enc, _ := zstd.NewWriter(nil)
+	os.WriteFile(jb, enc.EncodeAll([]byte("{\"k\":\"trial\",\"i\":\n"), b), 0o644)
 	merged := filepath.Join(out, "m")
 	_, stderr, code := c.run("merge", filepath.Join(out, "a"), filepath.Join(out, "b"), "-o", merged)
 	if code != 2 || !strings.Contains(stderr, "journal") {

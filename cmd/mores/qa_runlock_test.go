@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -36,7 +34,7 @@ func TestSecondProcessOnARunningRunIsRefused(t *testing.T) {
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, _ := os.ReadFile(filepath.Join(dir, bench.JournalFile)); bytes.Count(b, []byte("\n")) >= 4 {
+		if journaledEntries(dir) >= 4 {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -66,6 +66,7 @@ func loadSummary(dir string) ([]bench.SummaryRow, *bench.Manifest, error) {
 
 func newReportCmd(e *env) *cobra.Command {
 	var format, out, plots string
+	var sample int
 	c := &cobra.Command{
 		Use:   "report RUN_DIR",
 		Short: "Render the summary of a run as a table (text, markdown, latex, csv, json) or an HTML report",
@@ -83,16 +84,18 @@ func newReportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return done(renderReport(w, dir, m, rows, format, plots))
+			return done(renderReport(w, dir, m, rows, format, plots, sample))
 		},
 	}
 	c.Flags().StringVar(&format, "format", "text", "text, markdown, latex, csv, html or json")
 	c.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of stdout")
 	c.Flags().StringVar(&plots, "plots", "", "also write plots (PNG and SVG) into DIR")
+	c.Flags().IntVar(&sample, "sample", htmlreport.DefaultSample,
+		"html: the trials the per-sample browser holds (a sample, the same in every report of the run; 0: every trial, in memory that grows with the run)")
 	return c
 }
 
-func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.SummaryRow, format, plots string) error {
+func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.SummaryRow, format, plots string, sample int) error {
 	if plots != "" {
 		if _, err := plot.WriteAll(dir, plots, plot.Options{}); err != nil {
 			return err
@@ -100,7 +103,13 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 	}
 	switch format {
 	case "html":
-		return htmlreport.Write(w, dir, htmlreport.Options{})
+		if sample < 0 {
+			return usagef("--sample %d: want 0 (every trial) or more", sample)
+		}
+		if sample == 0 {
+			sample = -1 // every trial
+		}
+		return htmlreport.Write(w, dir, htmlreport.Options{Sample: sample})
 	case reports.FormatText:
 		if err := reports.WriteSummaryTable(w, rows, format); err != nil {
 			return err

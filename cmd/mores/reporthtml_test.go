@@ -41,3 +41,26 @@ func TestReportHTMLAndPlots(t *testing.T) {
 		t.Errorf("--plots with the text format wrote %d files (%v)", len(ents), err)
 	}
 }
+
+// TestReportSampleFlag renders the report of a run with a sample of 7
+// trials, and with every trial (--sample 0).
+func TestReportSampleFlag(t *testing.T) {
+	c := newCLI(t)
+	out := t.TempDir()
+	c.mustRun("run", "quickstart", "--out", out, "--run-id", "r", "--no-report")
+	dir := filepath.Join(out, "r")
+	report := filepath.Join(t.TempDir(), "report.html")
+	c.mustRun("report", dir, "--format", "html", "-o", report, "--sample", "7")
+	b, _ := os.ReadFile(report)
+	if !strings.Contains(string(b), "7 of the 80 trials") || !strings.Contains(string(b), `"n":7,"total":80`) {
+		t.Errorf("--sample 7: the page does not hold 7 of the 80 trials")
+	}
+	c.mustRun("report", dir, "--format", "html", "-o", report, "--sample", "0")
+	b, _ = os.ReadFile(report)
+	if strings.Contains(string(b), "sample-note") || !strings.Contains(string(b), `"n":80,"total":80`) {
+		t.Errorf("--sample 0: the page does not hold every trial")
+	}
+	if _, _, code := c.run("report", dir, "--format", "html", "--sample", "-1"); code != 2 {
+		t.Errorf("--sample -1: exit %d, want 2", code)
+	}
+}

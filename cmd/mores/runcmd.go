@@ -544,6 +544,13 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	man.FinishedAt = &now
 	man.Counts = &counts
 	man.Run = &st
+	if runErr == nil && werr == nil {
+		// A complete run's journal is rewritten in large frames if the run
+		// flushed it a few trials at a time (same lines, a smaller file).
+		if _, err := bench.CompactJournal(dir); err != nil {
+			e.warnf("%v", err)
+		}
+	}
 	switch {
 	case runErr == nil && werr == nil && budgetErr == nil:
 		man.Status = "complete"

@@ -31,7 +31,7 @@ func TestCtrlCStopsCleanlyAndKeepsFinishedTrials(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, _ := os.ReadFile(filepath.Join(dir, bench.JournalFile)); bytes.Count(b, []byte("\n")) >= 10 {
+		if journaledEntries(dir) >= 10 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -83,7 +83,7 @@ func Export(dir, dbPath string) (ExportCounts, error) {
 	}
 	c.Ratings = len(ratings)
 
-	jpath := filepath.Join(dir, bench.JournalFile)
+	jpath := bench.JournalPath(dir)
 	index := map[bench.TrialKey]int64{}
 	present := map[exportKey]bool{}
 	if err := bench.ScanJournal(jpath, func(_ int64, e *bench.Entry) error {

@@ -2,6 +2,7 @@ package html
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -200,7 +201,9 @@ func bigRun(t testing.TB, dir string, n int) {
 			} else {
 				tr.scores = append(tr.scores, bench.Score{Judge: "harm", Metric: "harmful", Value: 0, Label: "safe", Explanation: "p=0.1"})
 			}
-			if i%5000 == 7 {
+			// About one trial in a thousand, among those the report's sample
+			// holds (the lowest hashes).
+			if trialHash(suite, sample, model, attack, 1) < math.MaxUint64/1000 {
 				tr.response = strings.Repeat("very long answer ", 600) // 10,200 characters: cut at 4,000
 			}
 			if !yield(tr) {

@@ -1,7 +1,9 @@
 package html
 
 import (
+	"cmp"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -70,3 +72,26 @@ func bigCount(t testing.TB, dir string, f func(model, harmful string) bool) erro
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// sampledTrials returns the trials of the report's sample of size k: the k
+// whose keys hash lowest.
+func sampledTrials(t testing.TB, dir string, k int) map[trialKey]bool {
+	t.Helper()
+	type kh struct {
+		k trialKey
+		h uint64
+	}
+	var all []kh
+	if err := bench.ReadParquet(filepath.Join(dir, bench.ResponsesFile), func(r bench.ResponseRow) error {
+		all = append(all, kh{trialKey{r.Suite, r.SampleID, r.Model, r.Attack, r.Epoch}, trialHash(r.Suite, r.SampleID, r.Model, r.Attack, r.Epoch)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(all, func(a, b kh) int { return cmp.Compare(a.h, b.h) })
+	out := map[trialKey]bool{}
+	for _, x := range all[:min(k, len(all))] {
+		out[x.k] = true
+	}
+	return out
+}

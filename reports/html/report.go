@@ -32,6 +32,12 @@ type Options struct {
 	// PageSize is the number of trials per page of the sample browser
 	// (default 50).
 	PageSize int
+	// Sample is the number of trials the sample browser holds (default
+	// DefaultSample; negative: every trial, in memory that grows with the
+	// run). A larger run is sampled: the trials whose keys hash lowest, the
+	// same for every report of the run; the counts of its filters are
+	// exact over every trial.
+	Sample int
 	// Plots sets the size of the figures.
 	Plots mplot.Options
 	// NoPlots leaves the figures out.
@@ -102,6 +108,10 @@ type pageView struct {
 	Summary  []summaryRowView
 	Figures  []figureView
 	Trials   int
+	// Total is the number of trials of the run, Trials of them in the
+	// sample browser; Dir is the run directory.
+	Total int64
+	Dir   string
 	// Paper holds the paper tables of reports.WritePaperTable, by format.
 	Paper []paperTable
 }
@@ -180,7 +190,10 @@ func Write(w io.Writer, dir string, opt Options) error {
 	for _, s := range m.Suites {
 		suites = append(suites, s.Name)
 	}
-	d, err := collect(dir, opt.MaxText, opt.PageSize, popt.Models, suites)
+	if opt.Sample == 0 {
+		opt.Sample = DefaultSample
+	}
+	d, err := collect(dir, opt.MaxText, opt.PageSize, opt.Sample, popt.Models, suites)
 	if err != nil {
 		return err
 	}
@@ -198,6 +211,8 @@ func Write(w io.Writer, dir string, opt Options) error {
 	}
 	v.Data = template.JS(data)
 	v.Trials = d.N
+	v.Total = d.Total
+	v.Dir = dir
 	return pageTmpl.Execute(w, v)
 }
 

@@ -19,7 +19,11 @@
   }
 
   function start(D) {
-    var n = D.n, S = D.str, M = D.metrics;
+    // n trials are in the sample (all of them unless the run has more
+    // than the report's sample size); D.total in the run. The counts of
+    // the filters are exact: D.cells, D.cell_n, D.cell_err and the
+    // verdicts' counts cover every trial.
+    var n = D.n, total = D.total, S = D.str, M = D.metrics, sampled = n < total;
 
     function el(tag, cls, text) {
       var e = document.createElement(tag);
@@ -43,35 +47,25 @@
     });
 
     // Verdicts: for each metric, each label seen (or each 0/1 value of a
-    // binary metric without labels); plus the trials that failed.
-    var verdicts = [];
-    M.forEach(function (c, k) {
-      var byLabel = new Map(), byValue = new Map();
-      for (var j = 0; j < c.t.length; j++) {
-        if (c.l[j] > 0) byLabel.set(c.l[j], (byLabel.get(c.l[j]) || 0) + 1);
-        else if (c.binary && c.v[j] !== null) byValue.set(c.v[j], (byValue.get(c.v[j]) || 0) + 1);
-        if (c.e[j] > 0) byLabel.set(-1, (byLabel.get(-1) || 0) + 1);
-      }
-      Array.from(byLabel.keys()).sort(function (a, b) { return a - b; }).forEach(function (l) {
-        verdicts.push({ k: k, label: l, text: l < 0 ? "judge error" : S[l] });
-      });
-      Array.from(byValue.keys()).sort().forEach(function (v) {
-        verdicts.push({ k: k, value: v, text: "= " + fmt(v) });
-      });
+    // binary metric without labels), and judge errors; plus the trials
+    // that failed.
+    var verdicts = D.verdicts.map(function (v) {
+      var text = v.value !== undefined ? "= " + fmt(v.value) : v.label < 0 ? "judge error" : S[v.label];
+      return { k: v.k, label: v.value !== undefined ? undefined : v.label, value: v.value, text: text, n: v.n };
     });
     var failed = 0;
-    for (var i = 0; i < n; i++) if (D.err[i] > 0) failed++;
+    for (var x = 0; x < D.cells.length; x++) failed += D.cell_err[x];
 
     var fSuite = document.getElementById("f-suite"), fModel = document.getElementById("f-model"),
       fAttack = document.getElementById("f-attack"), fVerdict = document.getElementById("f-verdict");
 
-    function counts(col, size) {
-      var c = new Int32Array(size);
-      for (var i = 0; i < n; i++) c[col[i]]++;
+    function counts(dim, size) {
+      var c = new Float64Array(size);
+      for (var x = 0; x < D.cells.length; x++) c[D.cells[x][dim]] += D.cell_n[x];
       return c;
     }
-    function fill(sel, names, col) {
-      var c = counts(col, names.length);
+    function fill(sel, names, dim) {
+      var c = counts(dim, names.length);
       sel.appendChild(el("option", null, "all")).value = "-1";
       for (var i = 1; i < names.length; i++) {
         if (c[i] === 0) continue;
@@ -80,9 +74,9 @@
         sel.appendChild(o);
       }
     }
-    fill(fSuite, D.suites, D.suite);
-    fill(fModel, D.models, D.model);
-    fill(fAttack, D.attacks, D.attack);
+    fill(fSuite, D.suites, 0);
+    fill(fModel, D.models, 1);
+    fill(fAttack, D.attacks, 2);
     fVerdict.appendChild(el("option", null, "any")).value = "";
     var groups = new Map();
     verdicts.forEach(function (v, vi) {
@@ -103,7 +97,7 @@
       fVerdict.appendChild(o);
     }
 
-    var rows = new Int32Array(n), nrows = 0, page = 0, size = D.page_size || 50, open = -1;
+    var rows = new Int32Array(n), nrows = 0, exact = 0, page = 0, size = D.page_size || 50, open = -1;
     var tbody = document.querySelector("#trials tbody");
     var countEl = document.getElementById("count"), pageEl = document.getElementById("page");
     var prev = document.getElementById("prev"), next = document.getElementById("next");
@@ -115,6 +109,7 @@
         return mask;
       }
       var vd = verdicts[Number(v.slice(1))], c = M[vd.k];
+      if (!c.t) return mask;
       for (var j = 0; j < c.t.length; j++) {
         var hit = vd.label === undefined ? (c.l[j] === 0 && c.v[j] === vd.value)
           : vd.label < 0 ? c.e[j] > 0 : c.l[j] === vd.label;
@@ -127,6 +122,15 @@
       var s = Number(fSuite.value), m = Number(fModel.value), a = Number(fAttack.value);
       var mask = fVerdict.value ? verdictMask(fVerdict.value) : null;
       var su = D.suite, mo = D.model, at = D.attack;
+      // The exact count, over every trial of the run.
+      var vd = fVerdict.value && fVerdict.value !== "err" ? verdicts[Number(fVerdict.value.slice(1))] : null;
+      exact = 0;
+      for (var x = 0; x < D.cells.length; x++) {
+        var cl = D.cells[x];
+        if ((s < 0 || cl[0] === s) && (m < 0 || cl[1] === m) && (a < 0 || cl[2] === a)) {
+          exact += vd ? vd.n[x] : fVerdict.value === "err" ? D.cell_err[x] : D.cell_n[x];
+        }
+      }
       nrows = 0;
       for (var i = 0; i < n; i++) {
         if ((s < 0 || su[i] === s) && (m < 0 || mo[i] === m) && (a < 0 || at[i] === a) && (!mask || mask[i])) {
@@ -172,7 +176,7 @@
         var tr = el("tr", "row");
         tr.dataset.i = String(i);
         tr.tabIndex = 0;
-        tr.appendChild(el("td", "num c-num", i + 1));
+        tr.appendChild(el("td", "num c-num", D.row[i]));
         tr.appendChild(el("td", "c-suite", D.suites[D.suite[i]]));
         tr.appendChild(el("td", "c-sample", S[D.sample[i]] + (D.epoch[i] > 1 ? " #" + D.epoch[i] : "")));
         tr.appendChild(el("td", "c-model", D.models[D.model[i]]));
@@ -185,7 +189,12 @@
         if (i === open) frag.appendChild(detail(i));
       }
       tbody.replaceChildren(frag);
-      countEl.textContent = nrows === n ? n + " trials" : nrows + " of " + n + " trials match";
+      if (!sampled) {
+        countEl.textContent = nrows === n ? n + " trials" : nrows + " of " + n + " trials match";
+      } else {
+        countEl.textContent = (exact === total ? total + " trials" : exact + " of " + total + " trials match") +
+          "; the sample below holds " + nrows + " of them";
+      }
       pageEl.textContent = nrows === 0 ? "no trials" : "rows " + (from + 1) + "–" + to + " · page " + (page + 1) + " of " + pages;
       prev.disabled = page === 0;
       next.disabled = page >= pages - 1;

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/bench/benchtest"
 )
 
@@ -313,8 +315,18 @@ func TestReportHundredThousandTrials(t *testing.T) {
 	open(t, ctx, path)
 	load := time.Since(start)
 	nav := eval[map[string]float64](t, ctx, `(function(){var e=performance.getEntriesByType("navigation")[0]; return {response: e.responseEnd, interactive: e.domInteractive, ready: performance.getEntriesByName("mores-ready")[0].startTime};})()`)
-	if got := eval[string](t, ctx, `document.getElementById("count").textContent`); got != itoa(n)+" trials" {
+	// The page holds a sample of DefaultSample trials and says so.
+	if got := eval[string](t, ctx, `document.getElementById("count").textContent`); got != itoa(n)+" trials; the sample below holds "+itoa(DefaultSample)+" of them" {
 		t.Fatalf("count %q", got)
+	}
+	note := eval[string](t, ctx, `document.getElementById("sample-note").textContent`)
+	for _, w := range []string{"5000 of the 100000 trials", "exact over all 100000 trials", "DuckDB", dir + "/responses.parquet", "--sample 0"} {
+		if !strings.Contains(note, w) {
+			t.Errorf("the sample note lacks %q:\n%s", w, note)
+		}
+	}
+	if got := eval[string](t, ctx, `Array.from(document.getElementById("f-model").options).map(o => o.text).join("|")`); got != "all|baseline (25000)|aligned (25000)|llama-3-8b (25000)|mistral-7b (25000)" {
+		t.Errorf("model filter %q, want exact counts", got)
 	}
 	if rows := eval[int](t, ctx, `document.querySelectorAll("#trials tr.row").length`); rows != 50 {
 		t.Errorf("%d rows on the first page, want 50", rows)
@@ -332,8 +344,17 @@ func TestReportHundredThousandTrials(t *testing.T) {
 		}
 		return true
 	})
-	if got := eval[string](t, ctx, `document.getElementById("count").textContent`); got != itoa(want)+" of "+itoa(n)+" trials match" {
-		t.Errorf("count %q, want %d matches", got, want)
+	inSample := sampledTrials(t, dir, DefaultSample)
+	wantShown := 0
+	bench.ReadParquet(filepath.Join(dir, bench.ScoresFile), func(r bench.ScoreRow) error {
+		if r.Judge == "harm" && r.Metric == "harmful" && r.Model == "aligned" && r.Label == "harmful" &&
+			inSample[trialKey{r.Suite, r.SampleID, r.Model, r.Attack, r.Epoch}] {
+			wantShown++
+		}
+		return nil
+	})
+	if got := eval[string](t, ctx, `document.getElementById("count").textContent`); got != itoa(want)+" of "+itoa(n)+" trials match; the sample below holds "+itoa(wantShown)+" of them" || wantShown == 0 {
+		t.Errorf("count %q, want %d matches, %d in the sample", got, want, wantShown)
 	}
 	clickDetail := timed(`document.querySelector("#trials tr.row").click()`)
 	t.Logf("Chromium: load %v (file read %.0f ms, DOM interactive %.0f ms, browser ready %.0f ms after navigation start); filter by model %.1f ms, by verdict %.1f ms, next page %.1f ms, open detail %.1f ms",
@@ -344,11 +365,15 @@ func TestReportHundredThousandTrials(t *testing.T) {
 	// The long responses are cut at 4,000 characters with a note.
 	choose(t, ctx, "f-model", "all")
 	choose(t, ctx, "f-verdict", "any")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#trials tr.row:nth-child(8)`))); err != nil {
-		t.Fatal(err)
+	// The first long response of the sample, page by page.
+	if !eval[bool](t, ctx, `(function(){for (var p = 0; p < 200; p++) {
+		for (var r of document.querySelectorAll("#trials tr.row")) { r.click(); if (document.querySelector("#trials tr.detail p.cut")) return true; }
+		document.getElementById("next").click(); }
+		return false;})()`) {
+		t.Fatal("no cut response in the sample")
 	}
 	resp := eval[string](t, ctx, `document.querySelectorAll("#trials tr.detail pre.text")[2].textContent`)
-	note := eval[string](t, ctx, `document.querySelector("#trials tr.detail p.cut").textContent`)
+	note = eval[string](t, ctx, `document.querySelector("#trials tr.detail p.cut").textContent`)
 	if len([]rune(resp)) != DefaultMaxText || !strings.Contains(note, "6200 more characters") {
 		t.Errorf("cut response: %d characters, note %q", len([]rune(resp)), note)
 	}
@@ -549,5 +574,86 @@ func TestCompressedReportInChromium(t *testing.T) {
 	}
 	if v := eval[[]map[string]string](t, ctx, `window.__violations`); len(v) != 0 {
 		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+// TestSampleKeepsExactCounts collects the tiny run into a sample of 5 of
+// its 18 trials: the sample holds the trials whose keys hash lowest, in
+// the order of responses.parquet, with their scores, and the counts of the
+// filters are those of every trial.
+func TestSampleKeepsExactCounts(t *testing.T) {
+	dir := tinyRun(t)
+	full, err := collect(dir, DefaultMaxText, 50, -1, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := collect(dir, DefaultMaxText, 50, 5, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.N != 18 || full.Total != 18 || d.N != 5 || d.Total != 18 {
+		t.Fatalf("full %d of %d, sample %d of %d", full.N, full.Total, d.N, d.Total)
+	}
+	in := sampledTrials(t, dir, 5)
+	for i := range d.N {
+		k := trialKey{d.Suites[d.Suite[i]], d.Str[d.Sample[i]], d.Models[d.Model[i]], d.Attacks[d.Attack[i]], d.Epoch[i]}
+		if !in[k] {
+			t.Errorf("trial %v is not among the lowest hashes", k)
+		}
+		if i > 0 && d.Row[i] <= d.Row[i-1] {
+			t.Errorf("rows %v not in the order of responses.parquet", d.Row)
+		}
+		if full.Resp[d.Row[i]-1] != d.Resp[i] {
+			t.Errorf("row %d: response %q, want %q", d.Row[i], d.Resp[i], full.Resp[d.Row[i]-1])
+		}
+	}
+	for k, c := range d.Metrics {
+		for _, ti := range c.T {
+			if ti < 0 || int(ti) >= d.N {
+				t.Fatalf("%s.%s: score of trial %d outside the sample", c.Judge, c.Metric, ti)
+			}
+		}
+		if len(c.T) > len(full.Metrics[k].T) || len(c.T) == 0 && len(full.Metrics[k].T) == 18 {
+			t.Errorf("%s.%s: %d sampled scores", c.Judge, c.Metric, len(c.T))
+		}
+	}
+	// The counts: every trial, and for each verdict the trials of the full
+	// run's browser that have it.
+	var cells int64
+	for _, n := range d.CellN {
+		cells += n
+	}
+	if cells != 18 || !slices.Equal(d.CellN, full.CellN) || !slices.Equal(d.CellErr, full.CellErr) {
+		t.Errorf("cells %v %v, want %v %v", d.CellN, d.CellErr, full.CellN, full.CellErr)
+	}
+	if len(d.Verdicts) != len(full.Verdicts) || len(d.Verdicts) == 0 {
+		t.Fatalf("%d verdicts, want %d", len(d.Verdicts), len(full.Verdicts))
+	}
+	for i, v := range full.Verdicts {
+		c := full.Metrics[v.K]
+		var want int64
+		for j := range c.T {
+			switch {
+			case v.Label < 0:
+				if c.E[j] > 0 {
+					want++
+				}
+			case v.Value != nil:
+				if c.L[j] == 0 && c.V[j] == *v.Value {
+					want++
+				}
+			default:
+				if c.L[j] == v.Label {
+					want++
+				}
+			}
+		}
+		var got int64
+		for _, n := range d.Verdicts[i].N {
+			got += n
+		}
+		if got != want || !slices.Equal(d.Verdicts[i].N, v.N) {
+			t.Errorf("verdict %d (%s.%s): %d trials, want %d", i, c.Judge, c.Metric, got, want)
+		}
 	}
 }
