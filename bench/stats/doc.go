@@ -1,13 +1,12 @@
 // Package stats holds the statistics that Mores judges and reports share.
 //
 // A run produces one score per trial, judge and metric. Reports group those
-// scores (suite × model × attack × judge × metric) and describe each group
-// with [Summarize]: the mean, its standard error and a t-based 95%
-// confidence interval, which become the n, mean, stderr, ci_low and ci_high
-// columns of summary.parquet. When the normal-theory interval is doubtful
-// (skewed or bounded scores) [BootstrapMeanCI] gives a seeded percentile
-// bootstrap interval instead, and [Wilson] gives the score interval of a
-// rate such as an attack success rate.
+// scores (suite × model × attack × judge × metric) into the n, mean, stderr,
+// ci_low and ci_high columns of summary.parquet: [Wilson] gives the score
+// interval of a rate such as an attack success rate, and [BootstrapMeanCI]
+// a seeded percentile bootstrap interval of any other mean. [Summarize]
+// gives the classical mean, standard error and Student-t interval, which
+// the judge panels report for their members.
 //
 // The values of one sample — its epochs (`--epochs K`) and the ratings of
 // its responses by several people — are not independent: they are one
@@ -34,15 +33,9 @@
 // `mores compare` pairs the scores of a base and a head run sample by
 // sample (each side's epochs of a sample averaged first).
 // [PairedBootstrap] estimates the mean difference with a bootstrap interval
-// and a two-sided p-value, [PairedTTest] gives the classical paired t-test,
-// and [McNemar] tests paired pass/fail outcomes. Because a gate usually
+// and a two-sided p-value, and [McNemar] tests paired pass/fail outcomes. Because a gate usually
 // tests many metrics at once, [Holm] adjusts the p-values for multiplicity
 // before any regression is called significant.
-//
-// Pairwise judges produce wins, ties and losses. [WinRate] turns them into a
-// rate with ties counted as half a win, and [BradleyTerry] fits strengths to
-// many models at once (Hunter's MM algorithm), reported on an Elo-like scale
-// with bootstrap intervals.
 //
 // Panels of judges and human raters are checked for agreement with
 // [KrippendorffAlpha] (any number of raters, missing values, nominal to

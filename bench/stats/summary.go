@@ -27,12 +27,7 @@ type Summary struct {
 // about the spread, and a zero-width interval would make any difference look
 // significant to a comparison gate. A NaN in xs makes the result NaN.
 func Summarize(xs []float64) Summary {
-	return SummarizeLevel(xs, 0.95)
-}
-
-// SummarizeLevel is [Summarize] with a confidence level other than 95%
-// (level in (0, 1)); an invalid level gives NaN bounds.
-func SummarizeLevel(xs []float64, level float64) Summary {
+	const level = 0.95
 	s := Summary{N: len(xs), Mean: math.NaN(), Stderr: math.NaN(), CILow: math.NaN(), CIHigh: math.NaN()}
 	if len(xs) == 0 {
 		return s
@@ -45,9 +40,6 @@ func SummarizeLevel(xs []float64, level float64) Summary {
 	n := float64(len(xs))
 	s.Mean = mean
 	s.Stderr = sd / math.Sqrt(n)
-	if !(level > 0 && level < 1) {
-		return s
-	}
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(1 - (1-level)/2)
 	s.CILow = mean - t*s.Stderr
 	s.CIHigh = mean + t*s.Stderr
@@ -95,21 +87,4 @@ func wilson(s, n, level float64) (lo, hi float64) {
 		hi = 1
 	}
 	return math.Max(0, lo), math.Min(1, hi)
-}
-
-// WinRate returns the win rate of a pairwise comparison, (wins + ties/2) /
-// (wins + ties + losses), with a 95% Wilson score interval computed on the
-// effective number of wins (wins + ties/2, which may be fractional) out of
-// all comparisons. This is the AlpacaEval convention for draws. A tie has
-// less variance than a coin-flip win or loss, so with many ties the
-// interval is conservative (a little too wide), never too narrow. With no
-// comparisons, or a negative count, all three values are NaN.
-func WinRate(wins, ties, losses int) (rate, lo, hi float64) {
-	if wins < 0 || ties < 0 || losses < 0 || wins+ties+losses == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
-	}
-	n := float64(wins + ties + losses)
-	eff := float64(wins) + float64(ties)/2
-	lo, hi = wilson(eff, n, 0.95)
-	return eff / n, lo, hi
 }

@@ -55,9 +55,6 @@ func TestSummarizeSmall(t *testing.T) {
 	s = Summarize([]float64{1, 3})
 	near(t, "stderr", s.Stderr, 1, 1e-12)
 	near(t, "ci_high", s.CIHigh, 2+12.7062047, 1e-6)
-	// A 90% interval with 1 df: t(0.95, 1) = 6.3137515.
-	s = SummarizeLevel([]float64{1, 3}, 0.90)
-	near(t, "ci90_low", s.CILow, 2-6.3137515, 1e-6)
 }
 
 // alpacaPreferences reads the judge preferences of an AlpacaEval
@@ -90,26 +87,17 @@ func TestAlpacaEvalLeaderboard(t *testing.T) {
 	if len(prefs) != 805 {
 		t.Fatalf("%d annotations, want 805", len(prefs))
 	}
-	wins, ties, losses := 0, 0, 0
 	scores := make([]float64, len(prefs))
 	for i, p := range prefs {
 		switch p {
 		case 2:
-			wins++
 			scores[i] = 100
 		case 0:
-			ties++
 			scores[i] = 50
 		case 1:
-			losses++
 		default:
 			t.Fatalf("annotation %d: preference %v", i, p)
 		}
-	}
-	rate, lo, hi := WinRate(wins, ties, losses)
-	near(t, "AE1 win rate", 100*rate, 26.459627329192543, 1e-9)
-	if !(lo < rate && rate < hi) || hi-lo > 0.07 {
-		t.Errorf("AE1 win-rate interval [%v, %v] around %v", lo, hi, rate)
 	}
 	s := Summarize(scores)
 	near(t, "AE1 mean", s.Mean, 26.459627329192543, 1e-9)
@@ -164,18 +152,5 @@ func TestWilsonNewcombe(t *testing.T) {
 		if lo, hi := Wilson(c[0], c[1], 0.95); !math.IsNaN(lo) || !math.IsNaN(hi) {
 			t.Errorf("Wilson(%d, %d) = [%v, %v], want NaN", c[0], c[1], lo, hi)
 		}
-	}
-}
-
-func TestWinRateTies(t *testing.T) {
-	// Ties count half: 3 wins, 2 ties, 5 losses is (3 + 1)/10.
-	rate, lo, hi := WinRate(3, 2, 5)
-	near(t, "rate", rate, 0.4, 1e-15)
-	// The interval is the Wilson interval of 4 effective wins out of 10.
-	wlo, whi := Wilson(4, 10, 0.95)
-	near(t, "lo", lo, wlo, 1e-15)
-	near(t, "hi", hi, whi, 1e-15)
-	if r, _, _ := WinRate(0, 0, 0); !math.IsNaN(r) {
-		t.Errorf("WinRate(0,0,0) = %v, want NaN", r)
 	}
 }

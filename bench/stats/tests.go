@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -69,38 +68,6 @@ func mcnemarChiSquare(b, c int) (chi2, p float64) {
 	}
 	chi2 = d * d / float64(b+c)
 	return chi2, distuv.ChiSquared{K: 1}.Survival(chi2)
-}
-
-// PairedTTest returns the two-sided p-value of Student's paired t-test of
-// mean(a − b) = 0, where a[i] and b[i] are scores of the same item: t =
-// mean(d) / (sd(d)/√n) on n − 1 degrees of freedom. With fewer than two
-// pairs (or a NaN) it returns NaN. When every difference is the same the
-// statistic is degenerate: p is 1 if the differences are all zero and 0
-// otherwise. It panics if a and b differ in length.
-func PairedTTest(a, b []float64) (p float64) {
-	if len(a) != len(b) {
-		panic("stats: PairedTTest: a and b differ in length")
-	}
-	if len(a) < 2 {
-		return math.NaN()
-	}
-	d := make([]float64, len(a))
-	for i := range a {
-		d[i] = a[i] - b[i]
-	}
-	mean, sd := stat.MeanStdDev(d, nil)
-	if math.IsNaN(mean) || math.IsNaN(sd) {
-		return math.NaN()
-	}
-	if sd == 0 {
-		if mean == 0 {
-			return 1
-		}
-		return 0
-	}
-	n := float64(len(d))
-	t := mean / (sd / math.Sqrt(n))
-	return math.Min(1, 2*distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Survival(math.Abs(t)))
 }
 
 // Holm returns Holm's (1979) step-down adjusted p-values, in the order of
