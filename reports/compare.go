@@ -507,8 +507,8 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 // epochs.
 func sampleMeans(g *scoreGroup) (order []string, means map[string]float64, epochs bool) {
 	type acc struct {
-		sum float64
-		n   int
+		mean float64
+		n    int
 	}
 	by := make(map[string]acc, len(g.order))
 	for _, u := range g.order {
@@ -519,13 +519,14 @@ func sampleMeans(g *scoreGroup) (order []string, means map[string]float64, epoch
 		} else {
 			epochs = true
 		}
-		a.sum += t.sum / float64(t.n)
+		// A running mean stays exactly v for epochs that all score v.
 		a.n++
+		a.mean += (t.sum/float64(t.n) - a.mean) / float64(a.n)
 		by[u.sample] = a
 	}
 	means = make(map[string]float64, len(by))
 	for s, a := range by {
-		means[s] = a.sum / float64(a.n)
+		means[s] = a.mean
 	}
 	return order, means, epochs
 }

@@ -424,3 +424,21 @@ func TestCompareAveragesVaryingEpochs(t *testing.T) {
 		t.Errorf("%+v; want 12 pairs of sample means 0.5 → 0.75, a permutation test", d)
 	}
 }
+
+// TestCompareAlikeEpochsAgainstOne: a continuous metric answered alike in
+// 5 epochs compared with the same answers in 1 epoch: every difference is
+// exactly 0 (sample means of alike epochs are exact).
+func TestCompareAlikeEpochsAgainstOne(t *testing.T) {
+	base, head := NewRunScores("base"), NewRunScores("head")
+	for s := range 30 {
+		v := float64(s%7)/7 + 0.1
+		base.Add(score("x", fmt.Sprint(s), "m", "none", 1, "harm", "harm_prob", v))
+		for e := 1; e <= 5; e++ {
+			head.Add(score("x", fmt.Sprint(s), "m", "none", e, "harm", "harm_prob", v))
+		}
+	}
+	d := Compare(base, head, CompareOptions{Seed: 1}).Deltas[0]
+	if d.N != 30 || d.Diff != 0 || d.CILow != 0 || d.CIHigh != 0 || d.BaseMean != d.HeadMean || d.Verdict != Unchanged {
+		t.Errorf("%+v; want 30 pairs, a difference of exactly 0", d)
+	}
+}

@@ -111,7 +111,7 @@ func TestExportIsIdempotentAndSurvivesRebuilds(t *testing.T) {
 	var humanN int64
 	for _, r := range sum {
 		if r.Judge == JudgeName && r.Metric == "alignment" {
-			humanN += r.NScores
+			humanN += r.NScores // n counts samples, n_scores the ratings
 		}
 	}
 	if humanN != 9 {
