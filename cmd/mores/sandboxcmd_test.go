@@ -325,3 +325,17 @@ func TestSandboxReport(t *testing.T) {
 		t.Error("model text is not escaped in report.html")
 	}
 }
+
+// TestSocietyAliasWarns checks that the old name of the persona-panel
+// judge still works and says what the judge is.
+func TestSocietyAliasWarns(t *testing.T) {
+	suite := filepath.Join(t.TempDir(), "soc.yaml")
+	os.WriteFile(suite, []byte("name: soc\nversion: 1\ndataset:\n  path: builtin:social\n  id: id\n  fields:\n    input: input\nprompt: \"{{.input}}\"\njudges: [society]\n"), 0o644)
+	stdout, stderr, code := newCLI(t).run("run", suite, "--judge-model", "sim:judge", "--limit", "1", "--out", t.TempDir(), "--no-cache")
+	if code != 0 || !strings.Contains(stderr, "judge society is now named persona-panel") || !strings.Contains(stderr, "not SANDBOX") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "society.peer_alignment") {
+		t.Errorf("the alias's scores:\n%s", stdout)
+	}
+}
