@@ -339,3 +339,35 @@ func TestSocietyAliasWarns(t *testing.T) {
 		t.Errorf("the alias's scores:\n%s", stdout)
 	}
 }
+
+// TestSandboxCacheAndEmbeddings runs the same world twice with remote
+// embeddings: the first run embeds through /v1/embeddings, the second
+// finds every completion and every vector in the response cache and sends
+// nothing, and both write the same records.
+func TestSandboxCacheAndEmbeddings(t *testing.T) {
+	srv := sandboxServer(t, 0)
+	out := t.TempDir()
+	c := newCLI(t)
+	args := []string{"sandbox", "--model", "m=openai:agent@" + srv.URL(), "--observer", "openai:obs@" + srv.URL(),
+		"--embedding", "openai:text-embedding-ada-002@" + srv.URL(), "--size", "3", "--rounds", "2", "--setting", "mixed_half_half", "--out", out, "--no-report"}
+	c.mustRun(append(args, "--run-id", "a")...)
+	chats, embeds := srv.Requests(), srv.EmbeddingRequests()
+	if chats == 0 || embeds == 0 {
+		t.Fatalf("first run: %d chat and %d embedding requests", chats, embeds)
+	}
+	c.mustRun(append(args, "--run-id", "b")...)
+	if srv.Requests() != chats || srv.EmbeddingRequests() != embeds {
+		t.Errorf("second run sent %d chat and %d embedding requests; want none (cached)", srv.Requests()-chats, srv.EmbeddingRequests()-embeds)
+	}
+	a, b := readInteractions(t, filepath.Join(out, "a")), readInteractions(t, filepath.Join(out, "b"))
+	for i := range a {
+		a[i].RunID, b[i].RunID = "", ""
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the cached run wrote other records")
+	}
+	m, err := sandbox.ReadManifest(filepath.Join(out, "a"))
+	if err != nil || !strings.Contains(string(m.Config), `"embedding": "openai:text-embedding-ada-002@`) {
+		t.Errorf("manifest config %s (%v)", m.Config, err)
+	}
+}
