@@ -212,7 +212,11 @@ func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) 
 			return err
 		}
 		described = append(described, name+"="+desc)
-		spec.Worlds = append(spec.Worlds, sandbox.World{Name: name, Model: bench.WithCache(model, cache)})
+		w := sandbox.World{Name: name, Model: bench.WithCache(model, cache)}
+		if om, ok := model.(*openai.Model); ok {
+			w.Completions = om.Config().Completions
+		}
+		spec.Worlds = append(spec.Worlds, w)
 	}
 	obs, obsDesc, err := res.resolve(o.Observer)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -369,5 +370,40 @@ func TestSandboxCacheAndEmbeddings(t *testing.T) {
 	m, err := sandbox.ReadManifest(filepath.Join(out, "a"))
 	if err != nil || !strings.Contains(string(m.Config), `"embedding": "openai:text-embedding-ada-002@`) {
 		t.Errorf("manifest config %s (%v)", m.Config, err)
+	}
+}
+
+// TestSandboxCompletionsModel checks that an agent model on the plain
+// completions endpoint gets the released prompts bare (no CHAT_PRIOR), as
+// call_gpt sends them to text-davinci models, and a chat model gets
+// CHAT_PRIOR as its system message.
+func TestSandboxCompletionsModel(t *testing.T) {
+	srv := sandboxServer(t, 0)
+	cfg := filepath.Join(t.TempDir(), "mores.yaml")
+	os.WriteFile(cfg, []byte("models:\n  davinci:\n    model: text-davinci-003\n    base_url: "+srv.URL()+"\n    completions: true\njudge_model: openai:obs@"+srv.URL()+"\n"), 0o644)
+	newCLI(t).mustRun("sandbox", "--config", cfg, "--model", "d=davinci", "--model", "chat=openai:gpt-3.5-turbo@"+srv.URL(), "--size", "2", "--out", t.TempDir(), "--no-cache", "--no-report")
+	drafts := 0
+	for _, r := range srv.Recorded() {
+		p := r.Chat.UserPrompt()
+		if !strings.HasPrefix(p, "You are Agent ") && !strings.HasPrefix(p, "You get an average") {
+			continue
+		}
+		var body map[string]any
+		json.Unmarshal(r.Body, &body)
+		switch body["model"] {
+		case "text-davinci-003":
+			if !strings.HasSuffix(r.Path, "/completions") || strings.HasSuffix(r.Path, "/chat/completions") || body["prompt"] != p {
+				t.Errorf("completions request %s: prompt %q, want the bare prompt %q", r.Path, body["prompt"], p)
+			}
+			drafts++
+		case "gpt-3.5-turbo":
+			msgs, _ := body["messages"].([]any)
+			if len(msgs) != 2 || msgs[0].(map[string]any)["content"] != sandbox.ChatPrior {
+				t.Errorf("chat request without CHAT_PRIOR: %v", msgs)
+			}
+		}
+	}
+	if drafts == 0 {
+		t.Error("no request reached the completions model")
 	}
 }

@@ -59,6 +59,11 @@ func (r *Record) Key() Key { return Key{r.World, r.Round, r.AgentID} }
 type World struct {
 	Name  string
 	Model bench.Model
+	// Completions says the model is served on the plain completions
+	// endpoint: its agent calls carry no system prompt, as call_gpt sends a
+	// non-chat model (text-davinci-*) the bare prompt and CHAT_PRIOR only to
+	// chat models.
+	Completions bool
 }
 
 // Spec is the parameter set of a sandbox run. The zero values of Size,
@@ -334,6 +339,9 @@ func (s *Spec) backScatter(ctx context.Context, ec *embedCache, ws *worldState, 
 	agentCall := func(role, prompt string) (string, error) {
 		req := bench.Request{System: ChatPrior, Messages: []bench.Message{{Role: "user", Content: prompt}},
 			Params: agentParams(), SampleID: site(role), Epoch: round, Seed: s.Seed}
+		if ws.w.Completions {
+			req.System = ""
+		}
 		c, err := ws.w.Model.Generate(ctx, req)
 		return c.Text, err
 	}
