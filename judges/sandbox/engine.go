@@ -91,7 +91,8 @@ type Spec struct {
 	Concurrency int // back-scatters in flight at once (default 10, the released thread pool)
 
 	// Done returns the journaled record of a back-scatter, when there is
-	// one; Run then makes no call for it.
+	// one; Run then makes no call for it, unless it failed in a round the
+	// journal holds only in part.
 	Done func(Key) (*Record, bool)
 	// Emit receives every new record (from several goroutines, one at a
 	// time).
@@ -252,18 +253,28 @@ func Run(ctx context.Context, spec Spec) (Stats, error) {
 			if err := ec.ensure(ctx, qs); err != nil {
 				return st, err
 			}
+			// A journaled back-scatter is not run again. In a round the
+			// journal holds only in part, where the run stopped, a failed
+			// one is run again: no memory has changed since.
 			recs := make([]*Record, n)
+			journaled := 0
+			if spec.Done != nil {
+				for i := range n {
+					if r, ok := spec.Done(Key{ws.idx, round, i}); ok {
+						recs[i] = r
+						journaled++
+					}
+				}
+			}
 			var todo []int
 			for i := range n {
-				if spec.Done == nil {
-					todo = append(todo, i)
-				} else if r, ok := spec.Done(Key{ws.idx, round, i}); ok {
-					recs[i] = r
+				if recs[i] != nil && (journaled == n || recs[i].Error == "") {
 					st.Resumed++
 					done++
-				} else {
-					todo = append(todo, i)
+					continue
 				}
+				recs[i] = nil
+				todo = append(todo, i)
 			}
 			rctx, cancel := context.WithCancelCause(ctx)
 			var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -617,6 +618,69 @@ func TestUnparsedObserverIsNull(t *testing.T) {
 		}
 		if r.AlignmentReasonBefore != "ent answer!" {
 			t.Errorf("reason %q, want the released code's cut 6 characters in", r.AlignmentReasonBefore)
+		}
+	}
+}
+
+// flakyModel fails every call until healed.
+type flakyModel struct {
+	m      bench.Model
+	mu     sync.Mutex
+	broken bool
+}
+
+func (f *flakyModel) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
+	f.mu.Lock()
+	broken := f.broken
+	f.mu.Unlock()
+	if broken {
+		return bench.Completion{}, fmt.Errorf("connection refused")
+	}
+	return f.m.Generate(ctx, req)
+}
+
+// TestResumeRetriesFailuresOfTheStoppedRound checks that a run stopped as
+// unreachable at the start of round 2 (8 failures in a row) retries that
+// round's failed back-scatters on resume, keeps round 1, and ends with the
+// records of a run that never failed.
+func TestResumeRetriesFailuresOfTheStoppedRound(t *testing.T) {
+	full, _ := collect(t, simSpec(t, 4, 2, "half_half"))
+	spec := simSpec(t, 4, 2, "half_half")
+	fm := &flakyModel{m: spec.Worlds[0].Model}
+	spec.Worlds[0].Model = fm
+	spec.Concurrency = 1
+	journal := map[Key]*Record{}
+	spec.Emit = func(r *Record) error {
+		journal[r.Key()] = r
+		if len(journal) == 16 {
+			fm.mu.Lock()
+			fm.broken = true
+			fm.mu.Unlock()
+		}
+		return nil
+	}
+	_, err := Run(context.Background(), spec)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err %v, want ErrUnreachable", err)
+	}
+	failed := 0
+	for _, r := range journal {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	if failed != 8 {
+		t.Fatalf("%d failed back-scatters journaled, want 8", failed)
+	}
+	fm.broken = false
+	spec.Done = func(k Key) (*Record, bool) { r, ok := journal[k]; return r, ok }
+	st, err := Run(context.Background(), spec)
+	if err != nil || st.Resumed != 16 || st.Done != 16 {
+		t.Fatalf("resume: %+v %v", st, err)
+	}
+	for k, r := range full {
+		if !reflect.DeepEqual(journal[k], r) {
+			t.Errorf("%v differs:\n%+v\n%+v", k, journal[k], r)
 		}
 	}
 }
