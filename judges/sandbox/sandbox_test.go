@@ -684,3 +684,26 @@ func TestResumeRetriesFailuresOfTheStoppedRound(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadPrior reads a prior memory file and names file, line and column
+// of a bad row.
+func TestLoadPrior(t *testing.T) {
+	dir := t.TempDir()
+	good := dir + "/prior.csv"
+	os.WriteFile(good, []byte("question,answer,label\nq1,a1,good\nq1,a2,bad\n"), 0o644)
+	items, err := LoadPrior(good)
+	if err != nil || len(items) != 2 || items[1] != (PriorItem{"q1", "a2", "bad"}) {
+		t.Fatalf("%v %v", items, err)
+	}
+	bad := dir + "/bad.csv"
+	os.WriteFile(bad, []byte("question,answer,label\nq1,a1,good\nq2,a2,evil\n"), 0o644)
+	_, err = LoadPrior(bad)
+	var ie *bench.InputError
+	if !errors.As(err, &ie) || ie.File != bad || ie.Line != 3 || ie.Field != "label" {
+		t.Errorf("%#v", err)
+	}
+	// SamplePrior keeps n distinct questions of the label.
+	if got := SamplePrior(BuiltinPrior(), "bad", 50, rng(1)); len(got) != 50 || got[0].Label != "bad" {
+		t.Errorf("%d sampled", len(got))
+	}
+}
