@@ -164,6 +164,14 @@ func printSandboxTable(w io.Writer, rows []sandbox.SummaryRow) {
 }
 
 func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--size", o.Size}, {"--rounds", o.Rounds}, {"--peers", o.Peers}, {"--concurrency", o.Concurrency}} {
+		if f.v < 1 {
+			return usagef("%s %d: want at least 1", f.name, f.v)
+		}
+	}
 	cfg, err := loadConfig(o.Config)
 	if err != nil {
 		return err

@@ -143,6 +143,8 @@ func TestSandboxBadInput(t *testing.T) {
 	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
 	for _, args := range [][]string{
 		{"--setting", "utopia"},
+		{"--size", "0"},
+		{"--rounds", "-1"},
 		{"--size", "5", "--global", "--dropout", "0.5"},
 		{"--model", "m=openai:x@" + srv.URL()},
 		{"--prior", filepath.Join(t.TempDir(), "missing.csv")},
