@@ -164,6 +164,14 @@ func printSandboxTable(w io.Writer, rows []sandbox.SummaryRow) {
 }
 
 func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--size", o.Size}, {"--rounds", o.Rounds}, {"--peers", o.Peers}, {"--concurrency", o.Concurrency}} {
+		if f.v < 1 {
+			return usagef("%s %d: want at least 1", f.name, f.v)
+		}
+	}
 	cfg, err := loadConfig(o.Config)
 	if err != nil {
 		return err
@@ -212,7 +220,11 @@ func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) 
 			return err
 		}
 		described = append(described, name+"="+desc)
-		spec.Worlds = append(spec.Worlds, sandbox.World{Name: name, Model: bench.WithCache(model, cache)})
+		w := sandbox.World{Name: name, Model: bench.WithCache(model, cache)}
+		if om, ok := model.(*openai.Model); ok {
+			w.Completions = om.Config().Completions
+		}
+		spec.Worlds = append(spec.Worlds, w)
 	}
 	obs, obsDesc, err := res.resolve(o.Observer)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -142,6 +143,8 @@ func TestSandboxBadInput(t *testing.T) {
 	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
 	for _, args := range [][]string{
 		{"--setting", "utopia"},
+		{"--size", "0"},
+		{"--rounds", "-1"},
 		{"--size", "5", "--global", "--dropout", "0.5"},
 		{"--model", "m=openai:x@" + srv.URL()},
 		{"--prior", filepath.Join(t.TempDir(), "missing.csv")},
@@ -323,5 +326,86 @@ func TestSandboxReport(t *testing.T) {
 	page := c.mustRun("report", dir, "--format", "html")
 	if strings.Contains(page, "<script>alert") || strings.Contains(page, "<img src=x") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("model text is not escaped in report.html")
+	}
+}
+
+// TestSocietyAliasWarns checks that the old name of the persona-panel
+// judge still works and says what the judge is.
+func TestSocietyAliasWarns(t *testing.T) {
+	suite := filepath.Join(t.TempDir(), "soc.yaml")
+	os.WriteFile(suite, []byte("name: soc\nversion: 1\ndataset:\n  path: builtin:social\n  id: id\n  fields:\n    input: input\nprompt: \"{{.input}}\"\njudges: [society]\n"), 0o644)
+	stdout, stderr, code := newCLI(t).run("run", suite, "--judge-model", "sim:judge", "--limit", "1", "--out", t.TempDir(), "--no-cache")
+	if code != 0 || !strings.Contains(stderr, "judge society is now named persona-panel") || !strings.Contains(stderr, "not SANDBOX") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "society.peer_alignment") {
+		t.Errorf("the alias's scores:\n%s", stdout)
+	}
+}
+
+// TestSandboxCacheAndEmbeddings runs the same world twice with remote
+// embeddings: the first run embeds through /v1/embeddings, the second
+// finds every completion and every vector in the response cache and sends
+// nothing, and both write the same records.
+func TestSandboxCacheAndEmbeddings(t *testing.T) {
+	srv := sandboxServer(t, 0)
+	out := t.TempDir()
+	c := newCLI(t)
+	args := []string{"sandbox", "--model", "m=openai:agent@" + srv.URL(), "--observer", "openai:obs@" + srv.URL(),
+		"--embedding", "openai:text-embedding-ada-002@" + srv.URL(), "--size", "3", "--rounds", "2", "--setting", "mixed_half_half", "--out", out, "--no-report"}
+	c.mustRun(append(args, "--run-id", "a")...)
+	chats, embeds := srv.Requests(), srv.EmbeddingRequests()
+	if chats == 0 || embeds == 0 {
+		t.Fatalf("first run: %d chat and %d embedding requests", chats, embeds)
+	}
+	c.mustRun(append(args, "--run-id", "b")...)
+	if srv.Requests() != chats || srv.EmbeddingRequests() != embeds {
+		t.Errorf("second run sent %d chat and %d embedding requests; want none (cached)", srv.Requests()-chats, srv.EmbeddingRequests()-embeds)
+	}
+	a, b := readInteractions(t, filepath.Join(out, "a")), readInteractions(t, filepath.Join(out, "b"))
+	for i := range a {
+		a[i].RunID, b[i].RunID = "", ""
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the cached run wrote other records")
+	}
+	m, err := sandbox.ReadManifest(filepath.Join(out, "a"))
+	if err != nil || !strings.Contains(string(m.Config), `"embedding": "openai:text-embedding-ada-002@`) {
+		t.Errorf("manifest config %s (%v)", m.Config, err)
+	}
+}
+
+// TestSandboxCompletionsModel checks that an agent model on the plain
+// completions endpoint gets the released prompts bare (no CHAT_PRIOR), as
+// call_gpt sends them to text-davinci models, and a chat model gets
+// CHAT_PRIOR as its system message.
+func TestSandboxCompletionsModel(t *testing.T) {
+	srv := sandboxServer(t, 0)
+	cfg := filepath.Join(t.TempDir(), "mores.yaml")
+	os.WriteFile(cfg, []byte("models:\n  davinci:\n    model: text-davinci-003\n    base_url: "+srv.URL()+"\n    completions: true\njudge_model: openai:obs@"+srv.URL()+"\n"), 0o644)
+	newCLI(t).mustRun("sandbox", "--config", cfg, "--model", "d=davinci", "--model", "chat=openai:gpt-3.5-turbo@"+srv.URL(), "--size", "2", "--out", t.TempDir(), "--no-cache", "--no-report")
+	drafts := 0
+	for _, r := range srv.Recorded() {
+		p := r.Chat.UserPrompt()
+		if !strings.HasPrefix(p, "You are Agent ") && !strings.HasPrefix(p, "You get an average") {
+			continue
+		}
+		var body map[string]any
+		json.Unmarshal(r.Body, &body)
+		switch body["model"] {
+		case "text-davinci-003":
+			if !strings.HasSuffix(r.Path, "/completions") || strings.HasSuffix(r.Path, "/chat/completions") || body["prompt"] != p {
+				t.Errorf("completions request %s: prompt %q, want the bare prompt %q", r.Path, body["prompt"], p)
+			}
+			drafts++
+		case "gpt-3.5-turbo":
+			msgs, _ := body["messages"].([]any)
+			if len(msgs) != 2 || msgs[0].(map[string]any)["content"] != sandbox.ChatPrior {
+				t.Errorf("chat request without CHAT_PRIOR: %v", msgs)
+			}
+		}
+	}
+	if drafts == 0 {
+		t.Error("no request reached the completions model")
 	}
 }

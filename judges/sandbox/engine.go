@@ -59,6 +59,11 @@ func (r *Record) Key() Key { return Key{r.World, r.Round, r.AgentID} }
 type World struct {
 	Name  string
 	Model bench.Model
+	// Completions says the model is served on the plain completions
+	// endpoint: its agent calls carry no system prompt, as call_gpt sends a
+	// non-chat model (text-davinci-*) the bare prompt and CHAT_PRIOR only to
+	// chat models.
+	Completions bool
 }
 
 // Spec is the parameter set of a sandbox run. The zero values of Size,
@@ -86,7 +91,8 @@ type Spec struct {
 	Concurrency int // back-scatters in flight at once (default 10, the released thread pool)
 
 	// Done returns the journaled record of a back-scatter, when there is
-	// one; Run then makes no call for it.
+	// one; Run then makes no call for it, unless it failed in a round the
+	// journal holds only in part.
 	Done func(Key) (*Record, bool)
 	// Emit receives every new record (from several goroutines, one at a
 	// time).
@@ -247,18 +253,28 @@ func Run(ctx context.Context, spec Spec) (Stats, error) {
 			if err := ec.ensure(ctx, qs); err != nil {
 				return st, err
 			}
+			// A journaled back-scatter is not run again. In a round the
+			// journal holds only in part, where the run stopped, a failed
+			// one is run again: no memory has changed since.
 			recs := make([]*Record, n)
+			journaled := 0
+			if spec.Done != nil {
+				for i := range n {
+					if r, ok := spec.Done(Key{ws.idx, round, i}); ok {
+						recs[i] = r
+						journaled++
+					}
+				}
+			}
 			var todo []int
 			for i := range n {
-				if spec.Done == nil {
-					todo = append(todo, i)
-				} else if r, ok := spec.Done(Key{ws.idx, round, i}); ok {
-					recs[i] = r
+				if recs[i] != nil && (journaled == n || recs[i].Error == "") {
 					st.Resumed++
 					done++
-				} else {
-					todo = append(todo, i)
+					continue
 				}
+				recs[i] = nil
+				todo = append(todo, i)
 			}
 			rctx, cancel := context.WithCancelCause(ctx)
 			var wg sync.WaitGroup
@@ -334,6 +350,9 @@ func (s *Spec) backScatter(ctx context.Context, ec *embedCache, ws *worldState, 
 	agentCall := func(role, prompt string) (string, error) {
 		req := bench.Request{System: ChatPrior, Messages: []bench.Message{{Role: "user", Content: prompt}},
 			Params: agentParams(), SampleID: site(role), Epoch: round, Seed: s.Seed}
+		if ws.w.Completions {
+			req.System = ""
+		}
 		c, err := ws.w.Model.Generate(ctx, req)
 		return c.Text, err
 	}

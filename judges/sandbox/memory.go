@@ -177,7 +177,13 @@ func (c *embedCache) ensure(ctx context.Context, texts []string) error {
 	for len(missing) > 0 {
 		batch := missing[:min(256, len(missing))]
 		missing = missing[len(batch):]
-		vecs, err := c.e.Embed(ctx, batch)
+		// As Agent.get_embedding and openai.embeddings_utils.get_embedding
+		// send it: stripped, newlines as spaces.
+		inputs := make([]string, len(batch))
+		for i, t := range batch {
+			inputs[i] = strings.ReplaceAll(strings.TrimSpace(t), "\n", " ")
+		}
+		vecs, err := c.e.Embed(ctx, inputs)
 		if err != nil {
 			return fmt.Errorf("embedding: %w", err)
 		}

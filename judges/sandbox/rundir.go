@@ -117,6 +117,13 @@ func Execute(ctx context.Context, dir, runID string, spec Spec, config any) (Sta
 		return Stats{}, err
 	}
 	defer lock.Unlock()
+	// Temporary files a killed process left behind.
+	for _, pattern := range []string{"." + InteractionsFile + ".*", "." + SummaryFile + ".*", AlignmentFile + ".tmp", ManifestFile + ".tmp"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return Stats{}, err

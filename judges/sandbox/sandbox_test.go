@@ -3,6 +3,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -618,5 +619,91 @@ func TestUnparsedObserverIsNull(t *testing.T) {
 		if r.AlignmentReasonBefore != "ent answer!" {
 			t.Errorf("reason %q, want the released code's cut 6 characters in", r.AlignmentReasonBefore)
 		}
+	}
+}
+
+// flakyModel fails every call until healed.
+type flakyModel struct {
+	m      bench.Model
+	mu     sync.Mutex
+	broken bool
+}
+
+func (f *flakyModel) Generate(ctx context.Context, req bench.Request) (bench.Completion, error) {
+	f.mu.Lock()
+	broken := f.broken
+	f.mu.Unlock()
+	if broken {
+		return bench.Completion{}, fmt.Errorf("connection refused")
+	}
+	return f.m.Generate(ctx, req)
+}
+
+// TestResumeRetriesFailuresOfTheStoppedRound checks that a run stopped as
+// unreachable at the start of round 2 (8 failures in a row) retries that
+// round's failed back-scatters on resume, keeps round 1, and ends with the
+// records of a run that never failed.
+func TestResumeRetriesFailuresOfTheStoppedRound(t *testing.T) {
+	full, _ := collect(t, simSpec(t, 4, 2, "half_half"))
+	spec := simSpec(t, 4, 2, "half_half")
+	fm := &flakyModel{m: spec.Worlds[0].Model}
+	spec.Worlds[0].Model = fm
+	spec.Concurrency = 1
+	journal := map[Key]*Record{}
+	spec.Emit = func(r *Record) error {
+		journal[r.Key()] = r
+		if len(journal) == 16 {
+			fm.mu.Lock()
+			fm.broken = true
+			fm.mu.Unlock()
+		}
+		return nil
+	}
+	_, err := Run(context.Background(), spec)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err %v, want ErrUnreachable", err)
+	}
+	failed := 0
+	for _, r := range journal {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	if failed != 8 {
+		t.Fatalf("%d failed back-scatters journaled, want 8", failed)
+	}
+	fm.broken = false
+	spec.Done = func(k Key) (*Record, bool) { r, ok := journal[k]; return r, ok }
+	st, err := Run(context.Background(), spec)
+	if err != nil || st.Resumed != 16 || st.Done != 16 {
+		t.Fatalf("resume: %+v %v", st, err)
+	}
+	for k, r := range full {
+		if !reflect.DeepEqual(journal[k], r) {
+			t.Errorf("%v differs:\n%+v\n%+v", k, journal[k], r)
+		}
+	}
+}
+
+// TestLoadPrior reads a prior memory file and names file, line and column
+// of a bad row.
+func TestLoadPrior(t *testing.T) {
+	dir := t.TempDir()
+	good := dir + "/prior.csv"
+	os.WriteFile(good, []byte("question,answer,label\nq1,a1,good\nq1,a2,bad\n"), 0o644)
+	items, err := LoadPrior(good)
+	if err != nil || len(items) != 2 || items[1] != (PriorItem{"q1", "a2", "bad"}) {
+		t.Fatalf("%v %v", items, err)
+	}
+	bad := dir + "/bad.csv"
+	os.WriteFile(bad, []byte("question,answer,label\nq1,a1,good\nq2,a2,evil\n"), 0o644)
+	_, err = LoadPrior(bad)
+	var ie *bench.InputError
+	if !errors.As(err, &ie) || ie.File != bad || ie.Line != 3 || ie.Field != "label" {
+		t.Errorf("%#v", err)
+	}
+	// SamplePrior keeps n distinct questions of the label.
+	if got := SamplePrior(BuiltinPrior(), "bad", 50, rng(1)); len(got) != 50 || got[0].Label != "bad" {
+		t.Errorf("%d sampled", len(got))
 	}
 }
