@@ -76,6 +76,7 @@ func newReportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnNoEvidence(e, dir, m, rows)
 			w, done, err := e.output(out)
 			if err != nil {
 				return err
