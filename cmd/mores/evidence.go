@@ -177,3 +177,10 @@ func warnNoEvidence(e *env, dir string, m *bench.Manifest, rows []bench.SummaryR
 		e.warnf("%s: the run did not finish (status %s)", dir, m.Status)
 	}
 }
+
+// squeezed is an error whose message is put on one line (runs of white
+// space, newlines included, become one space); it unwraps to the error.
+type squeezed struct{ err error }
+
+func (s squeezed) Error() string { return strings.Join(strings.Fields(s.err.Error()), " ") }
+func (s squeezed) Unwrap() error { return s.err }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -311,5 +313,22 @@ func TestReportOfARunWhoseEveryTrialFailedSaysSo(t *testing.T) {
 	c.mustRun("run", "--out", out, "--run-id", "ok", "--no-report")
 	if _, stderr, code := c.run("report", filepath.Join(out, "ok")); code != 0 || stderr != "" {
 		t.Errorf("a complete run: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestAnUnreachableModelsErrorIsOneLine stops a run whose model answers
+// every request with a 400 whose message spans lines: stderr holds the
+// cause on one line (before, the server's line breaks went through).
+func TestAnUnreachableModelsErrorIsOneLine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error": {"message": "model m is not served here.\nServed models:\n  llama\n  qwen"}}`))
+	}))
+	defer srv.Close()
+	c := newCLI(t)
+	_, stderr, code := c.run("run", judgedSuite(t, 10, "[refusal]"), "--model", "m=openai:m@"+srv.URL+"/v1", "--no-cache", "--no-report", "--out", t.TempDir(), "--concurrency", "1")
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "model m is not served here. Served models: llama qwen") {
+		t.Errorf("exit %d, want 3 and the cause on one line:\n%s", code, stderr)
 	}
 }
