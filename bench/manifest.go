@@ -15,7 +15,7 @@ var Version = "0.2.0"
 // It never holds a secret.
 type Manifest struct {
 	RunID        string          `json:"run_id"`
-	Status       string          `json:"status"` // running, complete, interrupted, failed
+	Status       string          `json:"status"` // running, complete, interrupted, failed, partial (a merge)
 	MoresVersion string          `json:"mores_version"`
 	Seed         int64           `json:"seed"`
 	Epochs       int             `json:"epochs"`
@@ -30,6 +30,9 @@ type Manifest struct {
 	// MergedFrom lists the run directories that `mores merge` combined.
 	MergedFrom   []string `json:"merged_from,omitempty"`
 	MergedShards []string `json:"merged_shards,omitempty"`
+	// Missing says what a partial merge (status partial) lacks: missing
+	// shards, shards given more than once, runs that did not finish.
+	Missing []string `json:"missing,omitempty"`
 	// Config is the full resolved configuration of the command that made
 	// the run (what --resume replays).
 	Config json.RawMessage `json:"config,omitempty"`

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
 	"os"
@@ -92,9 +93,10 @@ func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 	merged := *first
 	merged.RunID = runID
 	merged.Status = "complete"
+	merged.Config = mergedConfig(first.Config, runID)
 	for _, m := range ms {
 		if m.Status != "complete" {
-			merged.Status = "incomplete"
+			merged.Status = "partial"
 		}
 		if m.StartedAt.Before(merged.StartedAt) {
 			merged.StartedAt = m.StartedAt
@@ -113,6 +115,29 @@ func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 		return nil, err
 	}
 	return &merged, nil
+}
+
+// mergedConfig returns the configuration of the first merged run as the
+// merged run's: its run id replaced and its shard removed, so that nothing
+// in the merged manifest names the first shard.
+func mergedConfig(cfg json.RawMessage, runID string) json.RawMessage {
+	if len(cfg) == 0 {
+		return cfg
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(cfg, &m); err != nil {
+		return nil // not an object: dropped rather than kept wrong
+	}
+	delete(m, "shard")
+	if _, ok := m["run_id"]; ok {
+		id, _ := json.Marshal(runID)
+		m["run_id"] = id
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 func sameSuites(a, b []ManifestSuite) bool {

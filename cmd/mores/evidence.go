@@ -136,3 +136,51 @@ func judgmentBudgetFailure(dir string, rows []bench.SummaryRow, maxRate float64,
 
 // percent renders a share as a percentage with one decimal.
 func percent(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
+
+// warnNoEvidence says on stderr, for `mores report`, when a run holds no
+// evidence for its table: no trial finished, every trial failed, or a judge
+// failed every judgment of a model; and when the run did not complete.
+func warnNoEvidence(e *env, dir string, m *bench.Manifest, rows []bench.SummaryRow) {
+	var trials, failed int64
+	if m.Counts != nil {
+		trials, failed = m.Counts.Trials, m.Counts.Errors
+	} else {
+		bench.ReadParquet(filepath.Join(dir, bench.ResponsesFile), func(r bench.ResponseRow) error {
+			trials++
+			if r.Error != nil {
+				failed++
+			}
+			return nil
+		})
+	}
+	switch {
+	case trials == 0:
+		e.warnf("%s: no trial of this run finished: the table is empty", dir)
+	case failed == trials:
+		msg := fmt.Sprintf("%s: every trial of this run failed (%d of %d): no model answered, so nothing was judged", dir, failed, trials)
+		if cause := firstTrialError(dir); cause != "" {
+			msg += "; first error: " + cause
+		}
+		e.warnf("%s", msg)
+	default:
+		if err := judgmentBudgetFailure(dir, rows, 1, nil); err != nil {
+			e.warnf("%s: %v", dir, err)
+		}
+	}
+	switch m.Status {
+	case "complete":
+	case "partial":
+		e.warnf("%s: a partial merge: %s", dir, strings.Join(m.Missing, "; "))
+	case "failed":
+		e.warnf("%s: the run failed: %s", dir, oneLine(m.Error))
+	default:
+		e.warnf("%s: the run did not finish (status %s)", dir, m.Status)
+	}
+}
+
+// squeezed is an error whose message is put on one line (runs of white
+// space, newlines included, become one space); it unwraps to the error.
+type squeezed struct{ err error }
+
+func (s squeezed) Error() string { return strings.Join(strings.Fields(s.err.Error()), " ") }
+func (s squeezed) Unwrap() error { return s.err }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -283,5 +285,50 @@ func TestAHostThatDoesNotExistIsFatal(t *testing.T) {
 		if s.Judge == "rubric" && !strings.Contains(bench.Deref(s.Error), ", 1 attempt: ") {
 			t.Errorf("judgment %s %s: want one attempt, error %q", s.SampleID, s.Metric, bench.Deref(s.Error))
 		}
+	}
+}
+
+// TestReportOfARunWhoseEveryTrialFailedSaysSo renders a run whose model
+// answered nothing: before, an empty table and nothing on stderr. Now
+// stderr says every trial failed, with the first error's cause, and that
+// the run failed; the exit code stays 0 (the report was rendered).
+func TestReportOfARunWhoseEveryTrialFailedSaysSo(t *testing.T) {
+	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{
+		Faults: benchtest.FaultPlan{Decide: func(string, int) benchtest.FaultKind { return benchtest.FaultBadRequest }},
+	})
+	c := newCLI(t)
+	out := t.TempDir()
+	if _, _, code := c.run("run", judgedSuite(t, 3, "[refusal]"), "--model", "m=openai:m@"+srv.URL(), "--no-cache", "--no-report", "--out", out, "--run-id", "r"); code != 3 {
+		t.Fatalf("run: exit %d, want 3", code)
+	}
+	dir := filepath.Join(out, "r")
+	for _, format := range []string{"text", "markdown", "html"} {
+		_, stderr, code := c.run("report", dir, "--format", format)
+		if code != 0 || !strings.Contains(stderr, "every trial of this run failed (3 of 3)") || !strings.Contains(stderr, "first error: model m, sample q0: fatal (HTTP 400)") ||
+			!strings.Contains(stderr, "the run failed: error budget exceeded") {
+			t.Errorf("report --format %s: exit %d, stderr:\n%s", format, code, stderr)
+		}
+	}
+	// A run with evidence reports quietly.
+	c.mustRun("run", "--out", out, "--run-id", "ok", "--no-report")
+	if _, stderr, code := c.run("report", filepath.Join(out, "ok")); code != 0 || stderr != "" {
+		t.Errorf("a complete run: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestAnUnreachableModelsErrorIsOneLine stops a run whose model answers
+// every request with a 400 whose message spans lines: stderr holds the
+// cause on one line (before, the server's line breaks went through).
+func TestAnUnreachableModelsErrorIsOneLine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error": {"message": "model m is not served here.\nServed models:\n  llama\n  qwen"}}`))
+	}))
+	defer srv.Close()
+	c := newCLI(t)
+	_, stderr, code := c.run("run", judgedSuite(t, 10, "[refusal]"), "--model", "m=openai:m@"+srv.URL+"/v1", "--no-cache", "--no-report", "--out", t.TempDir(), "--concurrency", "1")
+	if code != 3 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "model m is not served here. Served models: llama qwen") {
+		t.Errorf("exit %d, want 3 and the cause on one line:\n%s", code, stderr)
 	}
 }

@@ -83,8 +83,9 @@ func TestAFailedMergeLeavesNoHalfRun(t *testing.T) {
 }
 
 // TestMergeWarnsOfAnIncompleteSetOfShards checks the warning for shards 1/3
-// and 2/3 merged without 3/3, and that the merged run's files are complete
-// and name no temporary folder.
+// and 2/3 merged without 3/3 (with --allow-partial: without it the merge
+// fails, see TestMergeOfAnIncompleteSetFails), and that the merged run's
+// files are complete and name no temporary folder.
 func TestMergeWarnsOfAnIncompleteSetOfShards(t *testing.T) {
 	c := newCLI(t)
 	out := t.TempDir()
@@ -94,7 +95,7 @@ func TestMergeWarnsOfAnIncompleteSetOfShards(t *testing.T) {
 	// A folder left by a killed merge to the same name is cleared.
 	os.MkdirAll(filepath.Join(out, ".m.merging-123"), 0o755)
 	merged := filepath.Join(out, "m")
-	_, stderr, code := c.run("merge", filepath.Join(out, "s1"), filepath.Join(out, "s2"), "-o", merged)
+	_, stderr, code := c.run("merge", filepath.Join(out, "s1"), filepath.Join(out, "s2"), "-o", merged, "--allow-partial")
 	if code != 0 || !strings.Contains(stderr, "shards missing: 3/3") {
 		t.Fatalf("exit %d, stderr %q; want 0 and a warning naming 3/3", code, stderr)
 	}

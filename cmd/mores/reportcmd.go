@@ -80,6 +80,7 @@ func newReportCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			warnNoEvidence(e, dir, m, rows)
 			w, done, err := e.output(out)
 			if err != nil {
 				return err
@@ -128,9 +129,10 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 
 func newMergeCmd(e *env) *cobra.Command {
 	var out string
+	var allowPartial bool
 	c := &cobra.Command{
 		Use:   "merge RUN_DIR ... -o RUN_DIR",
-		Short: "Merge the run directories of shards into one",
+		Short: "Merge the run directories of shards into one (an incomplete set fails, exit 3, unless --allow-partial)",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if out == "" {
@@ -149,6 +151,16 @@ func newMergeCmd(e *env) *cobra.Command {
 						return usagef("merge: %s is given twice", a)
 					}
 				}
+			}
+			// An incomplete set (a shard missing, killed or given twice)
+			// would pass for the whole run: it fails, unless asked for.
+			gaps, err := mergeGaps(args)
+			if err != nil {
+				return err
+			}
+			if len(gaps) > 0 && !allowPartial {
+				return fmt.Errorf("merge: incomplete set of runs: %s; nothing written (--allow-partial merges them anyway, recorded as status: partial)",
+					strings.Join(gaps, "; "))
 			}
 			// The merged run is built in a hidden folder beside its final
 			// name (report, plots and tables included) and renamed when
@@ -177,8 +189,12 @@ func newMergeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if warning := shardWarning(m); warning != "" {
-				e.warnf("%s", warning)
+			if len(gaps) > 0 {
+				m.Status, m.Missing = "partial", gaps
+				if err := bench.WriteManifest(tmp, m); err != nil {
+					return err
+				}
+				e.warnf("merge: a partial run (--allow-partial): %s", strings.Join(gaps, "; "))
 			}
 			rows, err := reports.WriteSummary(tmp, reports.SummaryOptions{Seed: uint64(m.Seed)})
 			if err != nil {
@@ -196,50 +212,8 @@ func newMergeCmd(e *env) *cobra.Command {
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "the merged run directory")
+	c.Flags().BoolVar(&allowPartial, "allow-partial", false, "merge an incomplete set of runs, recording status: partial and what is missing")
 	return c
-}
-
-// shardWarning says which shards of a set are missing or given twice, when
-// the merged runs were shards I/N of one N; "" when they make a whole set
-// (or were not shards).
-func shardWarning(m *bench.Manifest) string {
-	total := 0
-	seen := map[int]int{}
-	for _, sh := range m.MergedShards {
-		var i, n int
-		if _, err := fmt.Sscanf(sh, "%d/%d", &i, &n); err != nil || n < 1 {
-			return ""
-		}
-		if total != 0 && n != total {
-			return fmt.Sprintf("merge: the runs are shards of different totals (%s)", strings.Join(m.MergedShards, ", "))
-		}
-		total = n
-		seen[i]++
-	}
-	if total == 0 {
-		return ""
-	}
-	var missing, twice []string
-	for i := 1; i <= total; i++ {
-		switch seen[i] {
-		case 0:
-			missing = append(missing, fmt.Sprintf("%d/%d", i, total))
-		case 1:
-		default:
-			twice = append(twice, fmt.Sprintf("%d/%d", i, total))
-		}
-	}
-	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "shards missing: "+strings.Join(missing, ", "))
-	}
-	if len(twice) > 0 {
-		parts = append(parts, "shards given more than once: "+strings.Join(twice, ", "))
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "merge: " + strings.Join(parts, "; ") + " (the merged run covers part of the plan)"
 }
 
 // writeArtifacts renders the shareable files of a run directory: report.html,

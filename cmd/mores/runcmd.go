@@ -584,7 +584,7 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 		if errors.Is(runErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)
 		}
-		return fmt.Errorf("run failed: %w (finished trials kept in %s; retry with --resume)", runErr, dir)
+		return fmt.Errorf("run failed: %w (finished trials kept in %s; retry with --resume)", squeezed{runErr}, dir)
 	}
 	return budgetErr
 }
