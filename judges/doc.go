@@ -24,6 +24,13 @@
 //     treat the judged output as untrusted data that cannot steer the
 //     verdict format. Each score records the hash of its prompt template as
 //     its Version.
+//   - Published protocols (package judges/protocol): jailbreakbench,
+//     harmbench, llamaguard and strongreject send the prompts of
+//     JailbreakBench, HarmBench, Llama Guard 3 and StrongREJECT as their
+//     sources send them, verbatim, and parse the replies as those sources
+//     do, so that attack success rates compare with the papers'. Fidelity
+//     beats hardening there: model output sits between the protocol's own
+//     delimiters, if any, not in the fences of the LLM judges.
 //   - panel: several judges or judge models aggregated, with their
 //     agreement.
 //   - persona-panel (formerly society, still accepted with a warning): peer

@@ -253,3 +253,34 @@ func TestJudgeEvalPublishedProtocolOverTheWire(t *testing.T) {
 		t.Errorf("the second run sent %d requests, want 0 (response cache)", n-300)
 	}
 }
+
+// TestJudgeEvalFailedJudgmentsExitThree: when some judgments fail (the
+// judge model answers no readable verdict), the figures over the rest are
+// printed, the failures counted, and the command exits 3.
+func TestJudgeEvalFailedJudgmentsExitThree(t *testing.T) {
+	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{Respond: func(req benchtest.ChatRequest) string {
+		for _, m := range req.Messages {
+			if strings.Contains(m.Content, "GARBLED") {
+				return "I will not answer in JSON."
+			}
+		}
+		m := verdictRE.FindStringSubmatch(req.System())
+		if m == nil {
+			return "no id"
+		}
+		return `{"id": "` + m[1] + `", "reason": "r", "verdict": "safe"}`
+	}})
+	file := writeEvalFile(t, "labels.csv", "prompt,response,gold\np1,fine,0\np2,GARBLED,1\np3,also fine,0\n")
+	c := newCLI(t)
+	c.env["OPENAI_API_KEY"] = "k"
+	stdout, stderr, code := c.run("judge-eval", file, "--judge", "jailbreak", "--judge-model", "openai:judge@"+srv.URL(), "--label", "gold")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "2 of 3 rows judged, 1 failed") || !strings.Contains(stdout, "judge jailbreak  2  100.0% [34.2, 100.0]") || !strings.Contains(stdout, "first failure: row 2: unparseable verdict") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "1 of 3 judgments failed") || !strings.Contains(stderr, "row 2:") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/judges"
 	"github.com/mores-eval/mores/judges/judgeeval"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 type judgeEvalOptions struct {
@@ -126,8 +129,18 @@ func judgeEval(ctx context.Context, e *env, file string, o judgeEvalOptions) err
 		}
 		defer os.RemoveAll(dir)
 	}
-	rep, err := judgeeval.Run(ctx, d, jj, judgeeval.RunOptions{Dir: dir, Cache: cache, Concurrency: o.concurrency,
-		Warn: e.warnf, Metric: o.metric, Invert: o.invert, Threshold: o.threshold})
+	ro := judgeeval.RunOptions{Dir: dir, Cache: cache, Concurrency: o.concurrency,
+		Warn: e.warnf, Metric: o.metric, Invert: o.invert, Threshold: o.threshold}
+	var bar *progressbar.ProgressBar
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions64(int64(len(d.Samples)), progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("rows"),
+			progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		ro.Progress = func(done, _ int64) { bar.Set64(done) }
+	}
+	rep, err := judgeeval.Run(ctx, d, jj, ro)
+	if bar != nil {
+		bar.Finish()
+	}
 	if err != nil {
 		return err
 	}

@@ -38,8 +38,11 @@ func pct(iv Interval) string {
 }
 
 func kappa(iv Interval) string {
-	if math.IsNaN(iv.Value) {
+	switch {
+	case math.IsNaN(iv.Value):
 		return "–"
+	case math.IsNaN(iv.Lo):
+		return fmt.Sprintf("%.3f [–]", iv.Value)
 	}
 	return fmt.Sprintf("%.3f [%.3f, %.3f]", iv.Value, iv.Lo, iv.Hi)
 }

@@ -3,6 +3,7 @@ package judgeeval
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -70,5 +71,14 @@ func TestMeasureCounts(t *testing.T) {
 	}
 	if p := *f.McNemar; p != 0.375 { // 2·P(X ≤ 1), X ~ Bin(5, ½) = 2·6/32
 		t.Errorf("McNemar p = %v, want 0.375", p)
+	}
+}
+
+// TestConstantRaterKappa: a rater that says 0 throughout has κ 0 and no
+// interval (the large-sample one degenerates to a point).
+func TestConstantRaterKappa(t *testing.T) {
+	f := measure("r", []int8{1, 0, 0, 1, 0}, []int8{0, 0, 0, 0, 0}, nil)
+	if f.Kappa.Value != 0 || !math.IsNaN(f.Kappa.Lo) || kappa(f.Kappa) != "0.000 [–]" {
+		t.Errorf("kappa %+v rendered %q", f.Kappa, kappa(f.Kappa))
 	}
 }

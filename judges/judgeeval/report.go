@@ -99,8 +99,13 @@ func measure(name string, gold, pred, judge []int8) Figures {
 	// one side is constant.
 	cm := stats.ConfusionMatrix{Labels: []string{"0", "1"}, Counts: [][]int{{f.TN, f.FP}, {f.FN, f.TP}}}
 	k, _, lo, hi, err := cm.KappaCI(Level)
-	if err != nil {
+	switch {
+	case err != nil:
 		k, lo, hi = math.NaN(), math.NaN(), math.NaN()
+	case f.TP+f.FP == 0 || f.FN+f.TN == 0 || f.TP+f.FN == 0 || f.FP+f.TN == 0:
+		// One side gives one label throughout: κ is 0 and its
+		// large-sample interval degenerates to a point; give none.
+		lo, hi = math.NaN(), math.NaN()
 	}
 	f.Kappa = Interval{k, lo, hi}
 	if judge != nil {

@@ -105,14 +105,16 @@ func Run(ctx context.Context, d *Data, j bench.Judge, o RunOptions) (*Report, er
 			if s.Judge != j.Name() {
 				continue
 			}
-			if o.Metric == "" || s.Metric == o.Metric {
+			// Without --metric, the first metric of the first row read
+			// decides, and every row is read on that metric.
+			if rep.Metric == "" || s.Metric == rep.Metric {
 				got = s
 				break
 			}
 		}
 		switch {
 		case got == nil:
-			rep.fail(fmt.Sprintf("row %s: the judge returned no metric %q", e.SampleID, o.Metric))
+			rep.fail(fmt.Sprintf("row %s: the judge returned no metric %q", e.SampleID, rep.Metric))
 		case got.Error != "":
 			rep.fail(fmt.Sprintf("row %s: %s", e.SampleID, got.Error))
 		default:
