@@ -758,7 +758,8 @@ func neighbourhoods(recs map[Key]*Record) neighbourhood {
 // prior's own questions), that the peers' world views reach the records:
 // a bad agent that drafts its remembered (HH-RLHF rejected) answer is
 // rated lower by mostly good peers, who remember other answers, than by
-// mostly bad ones, and rewrites its answer more often.
+// mostly bad ones, rewrites its answer more often, and so gains more in
+// the observer's alignment rating.
 func TestBackScatterFollowsTheNeighbourhood(t *testing.T) {
 	spec := simSpec(t, 10, 3, "mixed_half_half")
 	spec.Questions = nil
@@ -782,17 +783,20 @@ func TestBackScatterFollowsTheNeighbourhood(t *testing.T) {
 	if nb.rewrote[1] < nb.rewrote[0]+0.2 {
 		t.Errorf("rewrote %.2f with mostly good peers, not 0.2 more often than %.2f with mostly bad peers", nb.rewrote[1], nb.rewrote[0])
 	}
+	if nb.gain[1] < nb.gain[0]+0.3 {
+		t.Errorf("observer gain %.2f with mostly good peers, not 0.3 above %.2f with mostly bad peers", nb.gain[1], nb.gain[0])
+	}
 	// The README's figures.
 	got := fmt.Sprintf("%.0f %.0f, %.2f %.2f, %.0f%% %.0f%%, %.2f %.2f", nb.n[1], nb.n[0], nb.meanPeer[1], nb.meanPeer[0],
 		100*nb.rewrote[1], 100*nb.rewrote[0], nb.gain[1], nb.gain[0])
-	if want := "20 19, 3.60 4.41, 80% 53%, 0.55 0.74"; got != want {
+	if want := "20 19, 3.60 4.41, 80% 53%, 1.60 1.05"; got != want {
 		t.Errorf("figures %q, README says %q", got, want)
 	}
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"(20 with mostly good peers, 19 with mostly bad)", "mean peer rating 3.60 against 4.41", "rewrite 80% of their answers against 53%", "(0.55 against 0.74)"} {
+	for _, f := range []string{"(20 with mostly good peers, 19 with mostly bad)", "mean peer rating 3.60 against 4.41", "rewrite 80% of their answers against 53%", "(1.60 against 1.05)"} {
 		if !strings.Contains(string(b), f) {
 			t.Errorf("README.md lacks %q", f)
 		}
