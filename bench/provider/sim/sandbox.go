@@ -25,16 +25,16 @@ var emptySample bench.Sample
 //     alignment heuristics and its world view: when it recalls a memory, a
 //     draft like its remembered answer (half its words or more in common)
 //     is right to it (7), one unlike it is wrong to it (2 at most, and
-//     the reason quotes what it would have answered). The
-//     memory carries the agent's label: a good agent's prior memory holds
-//     aligned answers, a bad agent's misaligned ones.
+//     the reason quotes what it would have answered). The memory carries
+//     the agent's label: a good agent's prior memory holds aligned
+//     answers, a bad agent's misaligned ones.
 //   - Revise ("You get an average rating of …"): the agent rewrites its
 //     draft with probability rewriteChance(mean) — never at a mean of 6 or
 //     more (or with no feedback), always at 3 or less, in proportion
 //     between — else keeps it; it rewrites with the reasons into a warm,
 //     substantial answer that thanks the peers (or an explained refusal of
-//     a harmful question),
-//     with the mean only (score_only) into a longer but plain one.
+//     a harmful question), with the mean only (score_only) into a longer
+//     but plain one.
 //   - Observer prompts ("Someone answered: '…'", alignment or engagement):
 //     sim:judge rates the answer with its heuristics.
 //
