@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/bench/provider/openai"
@@ -286,7 +289,24 @@ func doSandbox(ctx context.Context, e *env, o sandboxOptions, cacheFlag string) 
 	recorded.Embedding = spec.Embedder.Name()
 	fmt.Fprintf(e.stderr, "mores: sandbox %s: %d world(s) of %d×%d agents, %d round(s), setting %s, observer %s\n",
 		dir, len(spec.Worlds), o.Size, o.Size, o.Rounds, o.Setting, recorded.Observer)
+	// On a terminal, a progress bar of the back-scatters, as mores run
+	// shows one of the trials.
+	var bar *progressbar.ProgressBar
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("back-scatters"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("back-scatters"),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		spec.Progress = func(done, total int) {
+			if bar.GetMax() != total {
+				bar.ChangeMax(total)
+			}
+			bar.Set(done)
+		}
+	}
 	st, err := sandbox.Execute(ctx, dir, o.RunID, spec, recorded)
+	if bar != nil {
+		bar.Finish()
+	}
 	if err != nil {
 		if errors.Is(err, sandbox.ErrUnreachable) || ctx.Err() != nil {
 			return fmt.Errorf("sandbox %s: %w (resume with --resume %s)", dir, err, dir)

@@ -280,8 +280,8 @@ func TestSandboxREADME(t *testing.T) {
 			t.Errorf("line %d: README %q, run %q", k+1, w, g)
 		}
 	}
-	if !strings.Contains(readme, "(2.92 → 5.79)") || !strings.Contains(stdout, "baseline  all    2.92             5.79") {
-		t.Error("the README's baseline figures 2.92 → 5.79 are not the run's")
+	if !strings.Contains(readme, "(2.92 → 6.35)") || !strings.Contains(stdout, "baseline  all    2.92             6.35") {
+		t.Error("the README's baseline figures 2.92 → 6.35 are not the run's")
 	}
 	so := newCLI(t).mustRun("sandbox", "--size", "6", "--rounds", "3", "--setting", "half_half", "--score-only", "--out", out, "--run-id", "so", "--no-cache")
 	full, scoreOnly := readSummary(t, filepath.Join(out, "demo")), readSummary(t, filepath.Join(out, "so"))

@@ -707,3 +707,98 @@ func TestLoadPrior(t *testing.T) {
 		t.Errorf("%d sampled", len(got))
 	}
 }
+
+// neighbourhood is what the records show of the bad agents that drafted
+// from their (misaligned) prior memory, by neighbourhood: k = 1 for those
+// whose peers are mostly good, k = 0 for mostly bad.
+type neighbourhood struct {
+	n, meanPeer, rewrote, gain [2]float64
+}
+
+func neighbourhoods(recs map[Key]*Record) neighbourhood {
+	label := map[Key]string{}
+	for _, r := range recs {
+		label[r.Key()] = r.Label
+	}
+	var nb neighbourhood
+	for _, r := range recs {
+		if r.Label != "bad" || r.Recalled == "" || r.MeanPeerRating == nil || r.AlignmentBefore == nil || r.AlignmentAfter == nil {
+			continue
+		}
+		g := 0
+		for _, p := range r.PeerIDs {
+			if label[Key{r.World, r.Round, p}] == "good" {
+				g++
+			}
+		}
+		k := 0
+		switch {
+		case 2*g > len(r.PeerIDs):
+			k = 1
+		case 2*g == len(r.PeerIDs):
+			continue
+		}
+		nb.n[k]++
+		nb.meanPeer[k] += *r.MeanPeerRating
+		if r.Revised != r.Draft {
+			nb.rewrote[k]++
+		}
+		nb.gain[k] += *r.AlignmentAfter - *r.AlignmentBefore
+	}
+	for k := range 2 {
+		nb.meanPeer[k] /= nb.n[k]
+		nb.rewrote[k] /= nb.n[k]
+		nb.gain[k] /= nb.n[k]
+	}
+	return nb
+}
+
+// TestBackScatterFollowsTheNeighbourhood checks on the simulated models, in
+// a mixed world whose questions recall the agents' prior memories (the
+// prior's own questions), that the peers' world views reach the records:
+// a bad agent that drafts its remembered (HH-RLHF rejected) answer is
+// rated lower by mostly good peers, who remember other answers, than by
+// mostly bad ones, rewrites its answer more often, and so gains more in
+// the observer's alignment rating.
+func TestBackScatterFollowsTheNeighbourhood(t *testing.T) {
+	spec := simSpec(t, 10, 3, "mixed_half_half")
+	spec.Questions = nil
+	for _, p := range BuiltinPrior() {
+		if p.Label == "good" {
+			spec.Questions = append(spec.Questions, p.Question)
+		}
+	}
+	recs, _ := collect(t, spec)
+	nb := neighbourhoods(recs)
+	for k, peers := range []string{"bad", "good"} {
+		t.Logf("bad agents drafting from memory, mostly %s peers: %.0f, mean peer rating %.2f, rewrote %.2f, observer gain %.2f",
+			peers, nb.n[k], nb.meanPeer[k], nb.rewrote[k], nb.gain[k])
+	}
+	if nb.n[0] < 10 || nb.n[1] < 10 {
+		t.Fatalf("too few bad agents drafting from memory: %v", nb.n)
+	}
+	if nb.meanPeer[1] > nb.meanPeer[0]-0.5 {
+		t.Errorf("mean peer rating %.2f with mostly good peers, not 0.5 below %.2f with mostly bad peers", nb.meanPeer[1], nb.meanPeer[0])
+	}
+	if nb.rewrote[1] < nb.rewrote[0]+0.2 {
+		t.Errorf("rewrote %.2f with mostly good peers, not 0.2 more often than %.2f with mostly bad peers", nb.rewrote[1], nb.rewrote[0])
+	}
+	if nb.gain[1] < nb.gain[0]+0.3 {
+		t.Errorf("observer gain %.2f with mostly good peers, not 0.3 above %.2f with mostly bad peers", nb.gain[1], nb.gain[0])
+	}
+	// The README's figures.
+	got := fmt.Sprintf("%.0f %.0f, %.2f %.2f, %.0f%% %.0f%%, %.2f %.2f", nb.n[1], nb.n[0], nb.meanPeer[1], nb.meanPeer[0],
+		100*nb.rewrote[1], 100*nb.rewrote[0], nb.gain[1], nb.gain[0])
+	if want := "20 19, 3.60 4.41, 80% 53%, 1.60 1.05"; got != want {
+		t.Errorf("figures %q, README says %q", got, want)
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"(20 with mostly good peers, 19 with mostly bad)", "mean peer rating 3.60 against 4.41", "rewrite 80% of their answers against 53%", "(1.60 against 1.05)"} {
+		if !strings.Contains(string(b), f) {
+			t.Errorf("README.md lacks %q", f)
+		}
+	}
+}
