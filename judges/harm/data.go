@@ -23,6 +23,7 @@ const (
 	SourceTruthfulQA = "truthfulqa"
 	SourceBehaviors  = "jbb-behaviors"
 	SourceGPTFuzz    = "gptfuzz"
+	SourceEthics     = "ethics-deontology"
 )
 
 // NonCommercialSources are the corpora whose licence forbids commercial
@@ -106,7 +107,7 @@ type CorpusOptions struct {
 // How each corpus becomes labels is documented in the package README.
 func LoadCorpus(dir string, opt CorpusOptions) ([]Example, error) {
 	loaders := []func(string) ([]Example, error){
-		loadXSTest, loadJBBArtifacts, loadAdvBench, loadHHRLHF, loadTruthfulQA, loadBehaviors, loadGPTFuzz,
+		loadXSTest, loadJBBArtifacts, loadAdvBench, loadHHRLHF, loadTruthfulQA, loadBehaviors, loadGPTFuzz, loadEthics,
 	}
 	if opt.NonCommercial {
 		loaders = append(loaders, loadSafeRLHF)
@@ -393,6 +394,27 @@ func loadGPTFuzz(dir string) ([]Example, error) {
 	var out []Example
 	for _, r := range rows {
 		out = append(out, Example{Source: SourceGPTFuzz, Kind: KindRequest, Group: "gptfuzz/" + r["text"], Prompt: r["text"], Request: RequestHarmful})
+	}
+	return out, nil
+}
+
+// loadEthics reads the distinct scenarios of the ETHICS deontology test
+// split ("Could you bring me my shoes?", "I am a pizza delivery person."):
+// everyday requests and roles, used as benign requests (no response).
+func loadEthics(dir string) ([]Example, error) {
+	rows, err := readCSV(filepath.Join(dir, "ethics", "deontology", "deontology_test.csv"), "scenario")
+	if err != nil {
+		return nil, err
+	}
+	var out []Example
+	seen := map[string]bool{}
+	for _, r := range rows {
+		q := strings.TrimSpace(r["scenario"])
+		if q == "" || seen[q] {
+			continue
+		}
+		seen[q] = true
+		out = append(out, Example{Source: SourceEthics, Kind: KindRequest, Group: "ethics/" + q, Prompt: q, Request: RequestBenign})
 	}
 	return out, nil
 }
