@@ -23,7 +23,7 @@ const (
 	SourceTruthfulQA = "truthfulqa"
 	SourceBehaviors  = "jbb-behaviors"
 	SourceGPTFuzz    = "gptfuzz"
-	SourceEthics     = "ethics-deontology"
+	SourceEthics     = "ethics"
 )
 
 // NonCommercialSources are the corpora whose licence forbids commercial
@@ -398,23 +398,29 @@ func loadGPTFuzz(dir string) ([]Example, error) {
 	return out, nil
 }
 
-// loadEthics reads the distinct scenarios of the ETHICS deontology test
-// split ("Could you bring me my shoes?", "I am a pizza delivery person."):
-// everyday requests and roles, used as benign requests (no response).
+// loadEthics reads the distinct scenarios of the ETHICS deontology,
+// justice and virtue test splits ("Could you bring me my shoes?", "I
+// usually make my kids breakfast…", "Martha hired a new babysitter…"):
+// everyday requests and situations, used as benign requests (no response)
+// so that the request part learns the words of ordinary life. The label
+// columns are not used.
 func loadEthics(dir string) ([]Example, error) {
-	rows, err := readCSV(filepath.Join(dir, "ethics", "deontology", "deontology_test.csv"), "scenario")
-	if err != nil {
-		return nil, err
-	}
 	var out []Example
 	seen := map[string]bool{}
-	for _, r := range rows {
-		q := strings.TrimSpace(r["scenario"])
-		if q == "" || seen[q] {
-			continue
+	for _, f := range []string{"deontology/deontology_test.csv", "justice/justice_test.csv", "virtue/virtue_test.csv"} {
+		rows, err := readCSV(filepath.Join(dir, "ethics", f), "scenario")
+		if err != nil {
+			return nil, err
 		}
-		seen[q] = true
-		out = append(out, Example{Source: SourceEthics, Kind: KindRequest, Group: "ethics/" + q, Prompt: q, Request: RequestBenign})
+		for _, r := range rows {
+			q, _, _ := strings.Cut(r["scenario"], " [SEP] ")
+			q = strings.TrimSpace(q)
+			if q == "" || seen[q] {
+				continue
+			}
+			seen[q] = true
+			out = append(out, Example{Source: SourceEthics, Kind: KindRequest, Group: "ethics/" + q, Prompt: q, Request: RequestBenign})
+		}
 	}
 	return out, nil
 }

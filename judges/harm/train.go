@@ -57,11 +57,11 @@ func DefaultTrainConfig() TrainConfig {
 			SourceXSTest:     1,
 			SourceJBB:        1,
 			SourceAdvBench:   0.2,
-			SourceHHHarmful:  0.5,
+			SourceHHHarmful:  1,
 			SourceTruthfulQA: 0.5,
 			SourceBehaviors:  0.2,
 			SourceGPTFuzz:    0.2,
-			SourceEthics:     1,
+			SourceEthics:     2,
 		},
 	}
 }
