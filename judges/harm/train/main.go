@@ -4,9 +4,13 @@
 //
 //	go run ./judges/harm/train -out judges/harm/model.bin
 //
-// The output is deterministic for a seed: two runs write the same bytes. The
-// held-out set jbb-judge-comparison is never read. The validation report
-// (per-corpus accuracy at the chosen threshold) goes to stderr.
+// The output is deterministic for a seed: two runs write the same bytes. It
+// trains on harm.TrainingSet: the held-out sets (jbb-judge-comparison and
+// the AlpacaEval outputs) are read only to drop every training item that
+// overlaps them. What was dropped (counts per corpus and kind) and the
+// validation report (per-corpus accuracy at the chosen threshold) go to
+// stderr. With -noncommercial it also trains on Safe-RLHF-mini (CC BY-NC
+// 4.0): the model it writes is then for non-commercial use only.
 package main
 
 import (
