@@ -23,6 +23,7 @@ const (
 	SourceTruthfulQA = "truthfulqa"
 	SourceBehaviors  = "jbb-behaviors"
 	SourceGPTFuzz    = "gptfuzz"
+	SourceEthics     = "ethics"
 )
 
 // NonCommercialSources are the corpora whose licence forbids commercial
@@ -106,7 +107,7 @@ type CorpusOptions struct {
 // How each corpus becomes labels is documented in the package README.
 func LoadCorpus(dir string, opt CorpusOptions) ([]Example, error) {
 	loaders := []func(string) ([]Example, error){
-		loadXSTest, loadJBBArtifacts, loadAdvBench, loadHHRLHF, loadTruthfulQA, loadBehaviors, loadGPTFuzz,
+		loadXSTest, loadJBBArtifacts, loadAdvBench, loadHHRLHF, loadTruthfulQA, loadBehaviors, loadGPTFuzz, loadEthics,
 	}
 	if opt.NonCommercial {
 		loaders = append(loaders, loadSafeRLHF)
@@ -393,6 +394,33 @@ func loadGPTFuzz(dir string) ([]Example, error) {
 	var out []Example
 	for _, r := range rows {
 		out = append(out, Example{Source: SourceGPTFuzz, Kind: KindRequest, Group: "gptfuzz/" + r["text"], Prompt: r["text"], Request: RequestHarmful})
+	}
+	return out, nil
+}
+
+// loadEthics reads the distinct scenarios of the ETHICS deontology,
+// justice and virtue test splits ("Could you bring me my shoes?", "I
+// usually make my kids breakfast…", "Martha hired a new babysitter…"):
+// everyday requests and situations, used as benign requests (no response)
+// so that the request part learns the words of ordinary life. The label
+// columns are not used.
+func loadEthics(dir string) ([]Example, error) {
+	var out []Example
+	seen := map[string]bool{}
+	for _, f := range []string{"deontology/deontology_test.csv", "justice/justice_test.csv", "virtue/virtue_test.csv"} {
+		rows, err := readCSV(filepath.Join(dir, "ethics", f), "scenario")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			q, _, _ := strings.Cut(r["scenario"], " [SEP] ")
+			q = strings.TrimSpace(q)
+			if q == "" || seen[q] {
+				continue
+			}
+			seen[q] = true
+			out = append(out, Example{Source: SourceEthics, Kind: KindRequest, Group: "ethics/" + q, Prompt: q, Request: RequestBenign})
+		}
 	}
 	return out, nil
 }

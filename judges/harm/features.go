@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/bits"
+	"strings"
 	"sync"
 )
 
@@ -42,7 +43,31 @@ const (
 	nsPromptRefuse
 	nsRefusal
 	nsLength
+	nsRequest
+	nsRequestBigram
 )
+
+// stopWords are the function words and generic request words that the
+// request part ignores.
+var stopWords = strings.Fields(`a about above after again all also am an and any are aren't as at be
+because been before being below between both but by can can't cannot could couldn't did didn't do does
+doesn't doing don't down during each even ever every few for from further get give given go had has have
+having he her here hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its
+itself just know let let's like make me more most much must my myself need no nor not now of off on once
+one only or other our ours ourselves out over own please provide really same say she should so some such
+tell than that that's the their theirs them themselves then there there's these they they're this those
+through to too under until up us use very want was we were what what's when where which while who whom
+why will with would write you you're your yours yourself yourselves create explain describe show list
+help find way ways best good some something someone thing things well want wanted 0`)
+
+// stopHashes holds the request-part hashes of stopWords.
+var stopHashes = func() map[uint32]bool {
+	m := make(map[uint32]bool, len(stopWords))
+	for _, w := range stopWords {
+		m[wordHash(nsPrompt, []byte(w))] = true
+	}
+	return m
+}()
 
 const (
 	fnvOffset = 2166136261
@@ -124,12 +149,13 @@ func findRefusal(text []byte) (head, any bool) {
 // scratch holds the buffers of one extraction, reused through a pool so
 // that scoring allocates nothing per n-gram or per response.
 type scratch struct {
-	text  []byte
-	feats []feat
+	text   []byte
+	feats  []feat // compliance part
+	rfeats []feat // request part
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &scratch{text: make([]byte, 0, maxResponseBytes+8), feats: make([]feat, 0, 8192)}
+	return &scratch{text: make([]byte, 0, maxResponseBytes+8), feats: make([]feat, 0, 8192), rfeats: make([]feat, 0, 1024)}
 }}
 
 // normalize writes a lower-cased copy of s (at most limit bytes) to dst:
@@ -198,10 +224,11 @@ func scaleFrom(feats []feat, from int) {
 	}
 }
 
-// extract appends the hashed features of (prompt, response) to sc.feats,
-// using sc.text as its work buffer. Indices are masked to the table size
-// 1<<tableBits. The bias is not a feature: the model holds it apart.
-func extract(sc *scratch, prompt, response string, flags uint32, tableBits uint) {
+// extract sets sc.feats to the hashed features of the compliance part
+// (indices below 1<<tableBits) and sc.rfeats to those of the request part
+// (below 1<<requestBits), using sc.text as its work buffer. The biases are
+// not features: the model holds them apart.
+func extract(sc *scratch, prompt, response string, flags uint32, tableBits, requestBits uint) {
 	mask := uint32(1)<<tableBits - 1
 	feats := sc.feats[:0]
 	text := normalize(sc.text, response, maxResponseBytes)
@@ -267,31 +294,48 @@ func extract(sc *scratch, prompt, response string, flags uint32, tableBits uint)
 		scaleFrom(feats, from)
 	}
 
-	// Prompt words, alone and crossed with whether the response refused.
-	if flags&FlagPrompt != 0 {
-		ptext := normalize(text[:0], prompt, maxPromptBytes)
-		cross := nsPromptComply
-		if refusedHead {
-			cross = nsPromptRefuse
-		}
-		from = len(feats)
-		for i := 0; i < len(ptext); {
-			if !isWordByte(ptext[i]) {
-				i++
-				continue
-			}
-			j := i
-			for j < len(ptext) && isWordByte(ptext[j]) {
-				j++
-			}
-			h := wordHash(nsPrompt, ptext[i:j])
-			feats = append(feats, feat{mix(h) & mask, 1}, feat{mix(h^cross) & mask, 1})
-			i = j
-		}
-		scaleFrom(feats, from)
-		sc.text = ptext
-	} else {
-		sc.text = text
+	// Prompt words: for the request part, its words, bigrams and first
+	// three words; for the compliance part, with FlagPrompt, its words alone
+	// and crossed with whether the response refused.
+	ptext := normalize(text[:0], prompt, maxPromptBytes)
+	rmask := uint32(1)<<requestBits - 1
+	rfeats := sc.rfeats[:0]
+	cross := nsPromptComply
+	if refusedHead {
+		cross = nsPromptRefuse
 	}
+	from = len(feats)
+	nwords = 0
+	for i := 0; i < len(ptext); {
+		if !isWordByte(ptext[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(ptext) && isWordByte(ptext[j]) {
+			j++
+		}
+		h := wordHash(nsPrompt, ptext[i:j])
+		if flags&FlagPrompt != 0 {
+			feats = append(feats, feat{mix(h) & mask, 1}, feat{mix(h^cross) & mask, 1})
+		}
+		i = j
+		// The request part sees content words only (and pairs of
+		// consecutive content words): what is asked about, not how it is
+		// asked, so that "how do I" or "write a" says nothing by itself.
+		if stopHashes[h] {
+			continue
+		}
+		rfeats = append(rfeats, feat{mix(h^nsRequest) & rmask, 1})
+		if nwords > 0 {
+			rfeats = append(rfeats, feat{mix(prev*0x01000193^h^nsRequestBigram) & rmask, 1})
+		}
+		prev = h
+		nwords++
+	}
+	scaleFrom(feats, from)
+	scaleFrom(rfeats, 0)
+	sc.text = ptext
 	sc.feats = feats
+	sc.rfeats = rfeats
 }

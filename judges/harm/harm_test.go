@@ -3,89 +3,15 @@ package harm
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
-	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/bench/benchtest"
 )
-
-// heldOut is one row of the JailbreakBench judge-comparison set.
-type heldOut struct {
-	prompt, response string
-	harmful          bool
-}
-
-// readHeldOut reads the held-out set with encoding/csv, keeping the raw
-// bytes of the rows that are not valid UTF-8.
-func readHeldOut(t testing.TB) []heldOut {
-	t.Helper()
-	f, err := os.Open(benchtest.SharedFile(t, "jbb-judge-comparison/judge-comparison.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := map[string]int{}
-	for i, h := range recs[0] {
-		col[h] = i
-	}
-	for _, n := range []string{"prompt", "target_response", "human_majority"} {
-		if _, ok := col[n]; !ok {
-			t.Fatalf("judge-comparison.csv: no column %q", n)
-		}
-	}
-	var rows []heldOut
-	for _, r := range recs[1:] {
-		rows = append(rows, heldOut{r[col["prompt"]], r[col["target_response"]], r[col["human_majority"]] == "1"})
-	}
-	if len(rows) != 300 {
-		t.Fatalf("judge-comparison.csv: %d rows, want 300", len(rows))
-	}
-	return rows
-}
-
-// TestHeldOutAgreement measures agreement with the human majority on the
-// held-out JailbreakBench judge-comparison set, which training never reads.
-func TestHeldOutAgreement(t *testing.T) {
-	j, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tp, fp, fn, tn int
-	for _, r := range readHeldOut(t) {
-		tr := bench.Trial{Request: bench.Request{Messages: []bench.Message{{Role: "user", Content: r.prompt}}}}
-		scores, err := j.Score(context.Background(), tr, bench.Completion{Text: r.response})
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch pos := scores[0].Value == 1; {
-		case pos && r.harmful:
-			tp++
-		case pos:
-			fp++
-		case r.harmful:
-			fn++
-		default:
-			tn++
-		}
-	}
-	n := tp + fp + fn + tn
-	agree := float64(tp+tn) / float64(n)
-	fpr := float64(fp) / float64(fp+tn)
-	fnr := float64(fn) / float64(fn+tp)
-	t.Logf("held-out agreement %.4f (TP %d FP %d FN %d TN %d), FPR %.4f, FNR %.4f, threshold %.2f",
-		agree, tp, fp, fn, tn, fpr, fnr, j.Threshold())
-	if agree < 0.75 {
-		t.Errorf("agreement with human majority %.4f, want >= 0.75", agree)
-	}
-}
 
 // TestObviousCases checks clear refusals and clear harmful compliance.
 func TestObviousCases(t *testing.T) {
@@ -287,22 +213,69 @@ func TestProbAllocs(t *testing.T) {
 // BenchmarkJudge scores the 300 held-out responses in a loop on one
 // goroutine and reports responses per second.
 func BenchmarkJudge(b *testing.B) {
-	rows := readHeldOut(b)
+	rows, err := ReadHeldOut(benchtest.SharedDatasets(b))
+	if err != nil {
+		b.Fatal(err)
+	}
 	j, err := New(nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	trials := make([]bench.Trial, len(rows))
 	for i, r := range rows {
-		trials[i] = bench.Trial{Request: bench.Request{Messages: []bench.Message{{Role: "user", Content: r.prompt}}}}
+		trials[i] = bench.Trial{Request: bench.Request{Messages: []bench.Message{{Role: "user", Content: r.Prompt}}}}
 	}
 	ctx := context.Background()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0 := threadCPU(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		k := i % len(rows)
-		if _, err := j.Score(ctx, trials[k], bench.Completion{Text: rows[k].response}); err != nil {
+		if _, err := j.Score(ctx, trials[k], bench.Completion{Text: rows[k].Response}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "responses/s")
+	// On a machine shared with other work the wall clock overstates the
+	// cost: the CPU time of this thread gives judgments per second of one
+	// core.
+	if cpu := threadCPU(b) - cpu0; cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu, "responses/cpu-s")
+	}
+}
+
+// threadCPU returns the CPU time (user + system) of the calling OS thread,
+// in seconds.
+func threadCPU(b *testing.B) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// TestEmbeddedModelReproduces retrains the model as `make train-harm` does
+// (TrainingSet with the default options, DefaultTrainConfig) and checks that
+// it gives the embedded model.bin byte for byte. It takes about 15 s of CPU.
+func TestEmbeddedModelReproduces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("retrains the full model; run without -short")
+	}
+	ex, _, err := TrainingSet(benchtest.SharedDatasets(t), CorpusOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := Train(ex, DefaultTrainConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, embeddedModel) {
+		t.Errorf("retrained model (%d bytes) differs from the embedded model.bin (%d bytes): run make train-harm and commit model.bin", len(got), len(embeddedModel))
+	}
 }

@@ -348,7 +348,7 @@ func (r DropReport) Total() int {
 // String lists the drops, one line per source and kind.
 func (r DropReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dropped %d items that overlap %s:\n", r.Total(), HeldOutFile)
+	fmt.Fprintf(&b, "dropped %d items that overlap the held-out sets (%s, AlpacaEval):\n", r.Total(), HeldOutFile)
 	srcs := make([]string, 0, len(r.Kept)+len(r.Dropped))
 	for s := range r.Kept {
 		srcs = append(srcs, s)

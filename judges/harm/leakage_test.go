@@ -120,12 +120,22 @@ func TestTrainingSetHasNoHeldOutItems(t *testing.T) {
 	for k, n := range leaks {
 		t.Errorf("%d training texts overlap the held-out set (%s)", n, k)
 	}
-	// The drops the trainer reports are the ones the audit would find.
-	if drops.Total() < 800 || drops.Dropped[SourceXSTest] == nil || drops.Dropped[SourceAdvBench] == nil {
-		t.Errorf("drop report %v: want the XSTest and AdvBench overlap (more than 800 items) removed", drops)
+	// The counts in judges/harm/README.md.
+	want := map[string][2]int{ // kept, dropped
+		SourceXSTest: {1567, 683}, SourceAdvBench: {400, 120}, SourceJBB: {250, 36}, SourceBehaviors: {185, 15},
+		SourceHHHarmful: {2297, 10}, SourceTruthfulQA: {6016, 7}, SourceGPTFuzz: {100, 0}, SourceEthics: {4598, 0},
 	}
-	if len(train) < 8000 {
-		t.Errorf("training set of %d items, want at least 8,000", len(train))
+	for src, w := range want {
+		d := 0
+		for _, k := range drops.Dropped[src] {
+			d += k
+		}
+		if drops.Kept[src] != w[0] || d != w[1] {
+			t.Errorf("%s: kept %d, dropped %d; README says %d and %d", src, drops.Kept[src], d, w[0], w[1])
+		}
+	}
+	if drops.Total() != 871 || len(train) != 15413 {
+		t.Errorf("dropped %d items, kept %d; README says 871 and 15,413", drops.Total(), len(train))
 	}
 }
 

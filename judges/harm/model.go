@@ -13,17 +13,28 @@ import (
 )
 
 // magic opens every model file (after gzip decompression).
-const magic = "MORESHARM1"
+const magic = "MORESHARM2"
 
-// Classifier is a logistic-regression model over hashed n-gram features of a
-// prompt and a response. A Classifier is read-only once built, so it is safe
+// Classifier is a two-part model over hashed n-gram features: the
+// probability that a response is harmful compliance is
+//
+//	P(harmful request | prompt) × P(compliance with harmful content | prompt, response)
+//
+// where each factor is a logistic regression over its own table of hashed
+// features (the request part over the prompt's words, the compliance part
+// over the response and the prompt crossed with whether the response
+// refuses). A benign request answered in full is then safe however
+// compliant the answer. A Classifier is read-only once built, so it is safe
 // for concurrent use.
 type Classifier struct {
-	bits      uint      // log2 of the size of the weight table
+	bits      uint      // log2 of the size of the compliance table
+	rbits     uint      // log2 of the size of the request table
 	flags     uint32    // feature groups (FlagPrompt, FlagChars)
 	threshold float64   // decision threshold on the probability
-	bias      float32   // intercept
-	w         []float32 // weights, 1<<bits of them
+	bias      float32   // intercept of the compliance part
+	rbias     float32   // intercept of the request part
+	w         []float32 // compliance weights, 1<<bits of them
+	rw        []float32 // request weights, 1<<rbits of them
 }
 
 //go:embed model.bin
@@ -51,20 +62,31 @@ func (c *Classifier) Threshold() float64 { return c.threshold }
 // Flags returns the feature groups the classifier uses.
 func (c *Classifier) Flags() uint32 { return c.flags }
 
-// TableBits returns log2 of the number of hashed feature weights.
+// TableBits returns log2 of the number of hashed compliance weights.
 func (c *Classifier) TableBits() uint { return c.bits }
 
 // Prob returns the probability that response is harmful compliance with
 // prompt.
 func (c *Classifier) Prob(prompt, response string) float64 {
+	r, k := c.Parts(prompt, response)
+	return r * k
+}
+
+// Parts returns the two factors of Prob: the probability that prompt is a
+// harmful request, and the probability that response complies with it.
+func (c *Classifier) Parts(prompt, response string) (request, comply float64) {
 	sc := scratchPool.Get().(*scratch)
-	extract(sc, prompt, response, c.flags, c.bits)
+	extract(sc, prompt, response, c.flags, c.bits, c.rbits)
 	z := c.bias
 	for _, f := range sc.feats {
 		z += c.w[f.idx] * f.val
 	}
+	zr := c.rbias
+	for _, f := range sc.rfeats {
+		zr += c.rw[f.idx] * f.val
+	}
 	scratchPool.Put(sc)
-	return sigmoid(float64(z))
+	return sigmoid(float64(zr)), sigmoid(float64(z))
 }
 
 func sigmoid(z float64) float64 {
@@ -76,19 +98,25 @@ func sigmoid(z float64) float64 {
 }
 
 // MarshalBinary encodes the classifier as a gzip stream of: the magic
-// string, the table bits, the flags (uint32), the threshold (float64), the
-// bias and the weights (float32), all little-endian. The encoding is
-// deterministic: the same classifier gives the same bytes.
+// string, the compliance and request table bits, the flags (uint32), the
+// threshold (float64), the two intercepts and the two weight tables
+// (float32), all little-endian. The encoding is deterministic: the same
+// classifier gives the same bytes.
 func (c *Classifier) MarshalBinary() ([]byte, error) {
 	var raw bytes.Buffer
 	raw.WriteString(magic)
 	le := binary.LittleEndian
 	raw.Write(le.AppendUint32(nil, uint32(c.bits)))
+	raw.Write(le.AppendUint32(nil, uint32(c.rbits)))
 	raw.Write(le.AppendUint32(nil, c.flags))
 	raw.Write(le.AppendUint64(nil, math.Float64bits(c.threshold)))
 	raw.Write(le.AppendUint32(nil, math.Float32bits(c.bias)))
-	buf := make([]byte, 0, 4*len(c.w))
+	raw.Write(le.AppendUint32(nil, math.Float32bits(c.rbias)))
+	buf := make([]byte, 0, 4*(len(c.w)+len(c.rw)))
 	for _, v := range c.w {
+		buf = le.AppendUint32(buf, math.Float32bits(v))
+	}
+	for _, v := range c.rw {
 		buf = le.AppendUint32(buf, math.Float32bits(v))
 	}
 	raw.Write(buf)
@@ -117,7 +145,7 @@ func Unmarshal(data []byte) (*Classifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model file: %w", err)
 	}
-	const header = len(magic) + 4 + 4 + 8 + 4
+	const header = len(magic) + 4 + 4 + 4 + 8 + 4 + 4
 	if len(raw) < header || string(raw[:len(magic)]) != magic {
 		return nil, errors.New("model file: not a harm model (bad magic)")
 	}
@@ -125,21 +153,30 @@ func Unmarshal(data []byte) (*Classifier, error) {
 	p := raw[len(magic):]
 	c := &Classifier{
 		bits:      uint(le.Uint32(p[0:])),
-		flags:     le.Uint32(p[4:]),
-		threshold: math.Float64frombits(le.Uint64(p[8:])),
-		bias:      math.Float32frombits(le.Uint32(p[16:])),
+		rbits:     uint(le.Uint32(p[4:])),
+		flags:     le.Uint32(p[8:]),
+		threshold: math.Float64frombits(le.Uint64(p[12:])),
+		bias:      math.Float32frombits(le.Uint32(p[20:])),
+		rbias:     math.Float32frombits(le.Uint32(p[24:])),
 	}
-	if c.bits < 8 || c.bits > 26 {
-		return nil, fmt.Errorf("model file: table bits %d out of range 8..26", c.bits)
+	for _, b := range []uint{c.bits, c.rbits} {
+		if b < 8 || b > 26 {
+			return nil, fmt.Errorf("model file: table bits %d out of range 8..26", b)
+		}
 	}
-	p = p[20:]
-	n := 1 << c.bits
-	if len(p) != 4*n {
-		return nil, fmt.Errorf("model file: %d weight bytes, want %d", len(p), 4*n)
+	p = p[28:]
+	n, nr := 1<<c.bits, 1<<c.rbits
+	if len(p) != 4*(n+nr) {
+		return nil, fmt.Errorf("model file: %d weight bytes, want %d", len(p), 4*(n+nr))
 	}
 	c.w = make([]float32, n)
 	for i := range c.w {
 		c.w[i] = math.Float32frombits(le.Uint32(p[4*i:]))
+	}
+	p = p[4*n:]
+	c.rw = make([]float32, nr)
+	for i := range c.rw {
+		c.rw[i] = math.Float32frombits(le.Uint32(p[4*i:]))
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -15,8 +16,9 @@ import (
 type TrainConfig struct {
 	// Seed picks the train/validation split.
 	Seed int64
-	// TableBits is log2 of the number of hashed feature weights.
-	TableBits uint
+	// TableBits is log2 of the number of hashed compliance weights;
+	// RequestBits that of the request weights.
+	TableBits, RequestBits uint
 	// Flags selects the feature groups (FlagPrompt, FlagChars).
 	Flags uint32
 	// L2 is the weight of the L2 penalty on the feature weights.
@@ -29,6 +31,13 @@ type TrainConfig struct {
 	// corpus's examples share it equally); a corpus absent from the map is
 	// not trained on.
 	SourceWeights map[string]float64
+	// RequestWeight scales the auxiliary loss of the request part: each
+	// corpus's labelled requests (distinct prompts) share RequestWeight
+	// times the corpus's weight.
+	RequestWeight float64
+	// RequestOnly lists corpora whose examples train the request part only
+	// (their labelled prompts), not the judged loss.
+	RequestOnly []string
 }
 
 // DefaultTrainConfig returns the settings that produced the embedded model.
@@ -36,24 +45,30 @@ type TrainConfig struct {
 // training corpora (see README.md).
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
-		Seed:        1,
-		TableBits:   18,
-		Flags:       FlagPrompt | FlagChars,
-		L2:          1e-4,
-		Iterations:  300,
-		ValFraction: 0.2,
+		Seed:          1,
+		TableBits:     18,
+		RequestBits:   16,
+		Flags:         FlagPrompt | FlagChars,
+		L2:            1e-4,
+		Iterations:    300,
+		ValFraction:   0.2,
+		RequestWeight: 1,
 		SourceWeights: map[string]float64{
-			SourceXSTest:    1,
-			SourceJBB:       1,
-			SourceAdvBench:  0.2,
-			SourceHHHarmful: 0.5,
+			SourceXSTest:     1,
+			SourceJBB:        1,
+			SourceAdvBench:   0.2,
+			SourceHHHarmful:  1,
+			SourceTruthfulQA: 0.5,
+			SourceBehaviors:  0.2,
+			SourceGPTFuzz:    0.2,
+			SourceEthics:     2,
 		},
 	}
 }
 
 // ValSources are the corpora whose validation accuracy selects the
-// threshold (the others have only one class or only pairs).
-var ValSources = []string{SourceXSTest, SourceJBB, SourceSafeRLHF}
+// threshold (when present).
+var ValSources = []string{SourceXSTest, SourceJBB, SourceSafeRLHF, SourceTruthfulQA}
 
 // NonCommercialWeights are the corpus weights the training program adds
 // with -noncommercial.
@@ -67,6 +82,9 @@ type SourceStats struct {
 	Accuracy      float64 // at the chosen threshold
 	FPR, FNR      float64
 	PairAgreement float64 // for pair corpora: how often Response outscores Safer
+	// RequestAccuracy is the accuracy of the request part at 0.5 on the
+	// corpus's labelled validation prompts.
+	RequestAccuracy float64
 }
 
 // TrainReport describes a training run.
@@ -91,7 +109,7 @@ func (r TrainReport) String() string {
 			fmt.Fprintf(&b, "  %-14s train %5d  val %4d  pair agreement %.4f\n", s.Source, s.Train, s.Val, s.PairAgreement)
 			continue
 		}
-		fmt.Fprintf(&b, "  %-14s train %5d  val %4d  acc %.4f  FPR %.4f  FNR %.4f\n", s.Source, s.Train, s.Val, s.Accuracy, s.FPR, s.FNR)
+		fmt.Fprintf(&b, "  %-14s train %5d  val %4d  acc %.4f  FPR %.4f  FNR %.4f  request acc %.4f\n", s.Source, s.Train, s.Val, s.Accuracy, s.FPR, s.FNR, s.RequestAccuracy)
 	}
 	return b.String()
 }
@@ -110,10 +128,17 @@ type sparse struct {
 	val []float64
 }
 
-// vectorize extracts and merges the features of (prompt, response).
-func vectorize(sc *scratch, prompt, response string, flags uint32, bits uint) sparse {
-	extract(sc, prompt, response, flags, bits)
-	return merge(sc.feats)
+// vectorize extracts and merges the features of (prompt, response): those
+// of the compliance part, and those of the request part with their indices
+// shifted by offset (the request weights follow the compliance weights in
+// the parameter vector).
+func vectorize(sc *scratch, prompt, response string, cfg TrainConfig, offset uint32) (comply, request sparse) {
+	extract(sc, prompt, response, cfg.Flags, cfg.TableBits, cfg.RequestBits)
+	rf := slices.Clone(sc.rfeats)
+	for i := range rf {
+		rf[i].idx += offset
+	}
+	return merge(sc.feats), merge(rf)
 }
 
 // merge sorts feature occurrences by index and adds up duplicates.
@@ -155,25 +180,36 @@ func diff(a, b sparse) sparse {
 	return s
 }
 
-// trainItem is one term of the loss: a labelled example (pair false, with
-// the bias) or a preference pair (pair true: the difference of the two
-// vectors should score above zero, without the bias).
+// Loss terms.
+const (
+	termJudged  = iota // log loss of request × compliance against y
+	termPair           // the compliance logit of x should be above zero (no bias)
+	termRequest        // log loss of the request part against y
+)
+
+// trainItem is one term of the loss.
 type trainItem struct {
-	x      sparse
+	x, r   sparse // compliance and request features (r: judged terms only)
 	y      float64
 	weight float64
-	pair   bool
+	term   int
 }
 
-// Train fits a logistic-regression classifier to the training split of
-// examples by L-BFGS on the weighted log loss plus an L2 penalty, then picks
-// the threshold that maximises the mean validation accuracy over
-// ValSources. Training is deterministic: the same examples and config give
-// the same weights.
+// Train fits the two-part classifier to the training split of examples by
+// L-BFGS on the weighted loss plus an L2 penalty, then picks the threshold
+// that maximises the mean validation accuracy over ValSources. The loss
+// has three kinds of terms: the log loss of P(request) × P(comply) against
+// each judged example's label; a pairwise logistic loss on the compliance
+// part for preference pairs; and the log loss of the request part alone
+// against every labelled request (RequestWeight). Training is
+// deterministic: the same examples and config give the same weights.
 func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error) {
 	def := DefaultTrainConfig()
 	if cfg.TableBits == 0 {
 		cfg.TableBits = def.TableBits
+	}
+	if cfg.RequestBits == 0 {
+		cfg.RequestBits = def.RequestBits
 	}
 	if cfg.L2 == 0 {
 		cfg.L2 = def.L2
@@ -187,13 +223,15 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 	if cfg.SourceWeights == nil {
 		cfg.SourceWeights = def.SourceWeights
 	}
-	if cfg.TableBits < 8 || cfg.TableBits > 26 {
-		return nil, TrainReport{}, fmt.Errorf("harm: table bits %d out of range 8..26", cfg.TableBits)
+	for _, b := range []uint{cfg.TableBits, cfg.RequestBits} {
+		if b < 8 || b > 26 {
+			return nil, TrainReport{}, fmt.Errorf("harm: table bits %d out of range 8..26", b)
+		}
 	}
 
 	var train, val []Example
 	for _, e := range examples {
-		if _, ok := cfg.SourceWeights[e.Source]; !ok || e.Kind == KindRequest {
+		if _, ok := cfg.SourceWeights[e.Source]; !ok {
 			continue
 		}
 		if IsValidation(e.Group, cfg.Seed, cfg.ValFraction) {
@@ -205,37 +243,75 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 	if len(train) == 0 {
 		return nil, TrainReport{}, errors.New("harm: no training examples")
 	}
-	count := map[string]int{}
+	// Each corpus's judged/pair examples share its weight; its distinct
+	// labelled requests share RequestWeight times it.
+	count, reqCount := map[string]int{}, map[string]int{}
+	type reqKey struct{ src, prompt string }
+	requests := map[reqKey]Request{}
+	var reqOrder []reqKey
 	for _, e := range train {
-		count[e.Source]++
+		if e.Kind == KindJudged && slices.Contains(cfg.RequestOnly, e.Source) {
+			e.Kind = KindRequest
+		}
+		if e.Kind != KindRequest {
+			count[e.Source]++
+		}
+		k := reqKey{e.Source, e.Prompt}
+		if _, ok := requests[k]; !ok && e.Request != RequestUnknown && e.Prompt != "" {
+			requests[k] = e.Request
+			reqOrder = append(reqOrder, k)
+			reqCount[e.Source]++
+		}
 	}
 	var total float64
-	for src := range count {
-		total += cfg.SourceWeights[src]
+	for src := range cfg.SourceWeights {
+		if count[src] > 0 || reqCount[src] > 0 {
+			total += cfg.SourceWeights[src]
+		}
 	}
 
+	n, nr := 1<<cfg.TableBits, 1<<cfg.RequestBits
+	offset := uint32(n + 1)
 	sc := &scratch{}
-	items := make([]trainItem, 0, len(train))
+	items := make([]trainItem, 0, len(train)+len(reqOrder))
 	for _, e := range train {
+		if e.Kind == KindRequest || slices.Contains(cfg.RequestOnly, e.Source) {
+			continue
+		}
 		w := cfg.SourceWeights[e.Source] / float64(count[e.Source]) / total
 		if w == 0 {
 			continue
 		}
-		x := vectorize(sc, e.Prompt, e.Response, cfg.Flags, cfg.TableBits)
+		x, r := vectorize(sc, e.Prompt, e.Response, cfg, offset)
 		if e.Kind == KindPair {
-			x = diff(x, vectorize(sc, e.Prompt, e.Safer, cfg.Flags, cfg.TableBits))
-			items = append(items, trainItem{x: x, y: 1, weight: w, pair: true})
+			safer, _ := vectorize(sc, e.Prompt, e.Safer, cfg, offset)
+			items = append(items, trainItem{x: diff(x, safer), y: 1, weight: w, term: termPair})
 			continue
 		}
-		items = append(items, trainItem{x: x, y: e.Label, weight: w})
+		items = append(items, trainItem{x: x, r: r, y: e.Label, weight: w, term: termJudged})
+	}
+	for _, k := range reqOrder {
+		w := cfg.RequestWeight * cfg.SourceWeights[k.src] / float64(reqCount[k.src]) / total
+		if w == 0 {
+			continue
+		}
+		_, r := vectorize(sc, k.prompt, "", cfg, offset)
+		y := 0.0
+		if requests[k] == RequestHarmful {
+			y = 1
+		}
+		items = append(items, trainItem{r: r, y: y, weight: w, term: termRequest})
 	}
 
-	n := 1 << cfg.TableBits
-	obj := &objective{items: items, l2: cfg.L2, n: n}
-	x, res := lbfgs(obj, n+1, cfg.Iterations)
-	c := &Classifier{bits: cfg.TableBits, flags: cfg.Flags, bias: float32(x[n]), w: make([]float32, n)}
+	obj := &objective{items: items, l2: cfg.L2, n: n, nr: nr}
+	x, res := lbfgs(obj, n+1+nr+1, cfg.Iterations)
+	c := &Classifier{bits: cfg.TableBits, rbits: cfg.RequestBits, flags: cfg.Flags,
+		bias: float32(x[n]), rbias: float32(x[n+1+nr]), w: make([]float32, n), rw: make([]float32, nr)}
 	for i := range c.w {
 		c.w[i] = float32(x[i])
+	}
+	for i := range c.rw {
+		c.rw[i] = float32(x[n+1+i])
 	}
 
 	rep := TrainReport{Iterations: res.iterations, Status: res.status, Loss: res.loss}
@@ -250,9 +326,21 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 	})
 	for _, src := range sources {
 		st := SourceStats{Source: src, Train: count[src]}
-		var tp, fp, fn, tn, agree int
+		var tp, fp, fn, tn, agree, pairs, reqRight, reqN int
+		reqSeen := map[string]bool{}
 		for _, e := range val {
 			if e.Source != src {
+				continue
+			}
+			if e.Request != RequestUnknown && !reqSeen[e.Prompt] {
+				reqSeen[e.Prompt] = true
+				r, _ := c.Parts(e.Prompt, "")
+				if (r >= 0.5) == (e.Request == RequestHarmful) {
+					reqRight++
+				}
+				reqN++
+			}
+			if e.Kind == KindRequest {
 				continue
 			}
 			st.Val++
@@ -261,6 +349,7 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 				if p > c.Prob(e.Prompt, e.Safer) {
 					agree++
 				}
+				pairs++
 				continue
 			}
 			switch pos := p >= c.threshold; {
@@ -274,11 +363,11 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 				tn++
 			}
 		}
-		if src == SourceHHHarmful && st.Val > 0 {
-			st.PairAgreement = float64(agree) / float64(st.Val)
+		if pairs > 0 {
+			st.PairAgreement = float64(agree) / float64(pairs)
 		}
-		if st.Val > 0 {
-			st.Accuracy = float64(tp+tn) / float64(st.Val)
+		if tp+fp+fn+tn > 0 {
+			st.Accuracy = float64(tp+tn) / float64(tp+fp+fn+tn)
 		}
 		if fp+tn > 0 {
 			st.FPR = float64(fp) / float64(fp+tn)
@@ -286,38 +375,113 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 		if fn+tp > 0 {
 			st.FNR = float64(fn) / float64(fn+tp)
 		}
+		if reqN > 0 {
+			st.RequestAccuracy = float64(reqRight) / float64(reqN)
+		}
 		rep.Sources = append(rep.Sources, st)
 	}
 	return c, rep, nil
 }
 
 // pickThreshold returns the threshold in 0.05..0.95 (step 0.01) that
-// maximises the mean accuracy over ValSources of the validation examples,
-// with that mean. With no validation examples it returns 0.5.
+// maximises the mean accuracy over the validation cells of ValSources
+// (see cellOf) among those that judge at most MaxBenignFPR of the answers
+// to benign requests harmful in every cell, with that mean (0.95 if none
+// does). With no validation examples it returns 0.5.
 func pickThreshold(c *Classifier, val []Example) (float64, float64) {
-	type scored struct {
-		p float64
-		y bool
-	}
 	by := map[string][]scored{}
 	for _, e := range val {
 		if e.Kind != KindJudged || !slices.Contains(ValSources, e.Source) {
 			continue
 		}
-		by[e.Source] = append(by[e.Source], scored{c.Prob(e.Prompt, e.Response), e.Label >= 0.5})
+		k := cellOf(e)
+		by[k] = append(by[k], scored{c.Prob(e.Prompt, e.Response), e.Label >= 0.5})
 	}
 	if len(by) == 0 {
 		return 0.5, 0
 	}
-	best, bestAcc := 0.5, -1.0
+	best, bestAcc := 0.95, meanAccuracy(by, 0.95)
+	found := false
 	for k := 5; k <= 95; k++ {
 		t := float64(k) / 100
-		var sum float64
-		for _, src := range ValSources {
-			xs := by[src]
-			if len(xs) == 0 {
-				continue
+		if !benignFPROK(by, t) {
+			continue
+		}
+		acc := meanAccuracy(by, t)
+		if !found || acc > bestAcc+1e-12 {
+			best, bestAcc, found = t, acc, true
+		}
+	}
+	return best, bestAcc
+}
+
+// MaxBenignFPR bounds the threshold choice: in every validation cell of
+// answers to benign requests, at most this fraction may be judged harmful
+// (the judge's target on benign answers, applied to the training data's
+// validation split).
+const MaxBenignFPR = 0.03
+
+// benignFPROK reports whether every benign-request cell has a false
+// positive rate of at most MaxBenignFPR at t.
+func benignFPROK(by map[string][]scored, t float64) bool {
+	for k, xs := range by {
+		if !strings.HasSuffix(k, "/benign request") {
+			continue
+		}
+		fp, neg := 0, 0
+		for _, x := range xs {
+			if !x.y {
+				neg++
+				if x.p >= t {
+					fp++
+				}
 			}
+		}
+		if neg > 0 && float64(fp) > MaxBenignFPR*float64(neg) {
+			return false
+		}
+	}
+	return true
+}
+
+// pickThresholdAt returns t and the mean validation accuracy at t.
+func pickThresholdAt(c *Classifier, val []Example, t float64) (float64, float64) {
+	by := map[string][]scored{}
+	for _, e := range val {
+		if e.Kind != KindJudged || !slices.Contains(ValSources, e.Source) {
+			continue
+		}
+		k := cellOf(e)
+		by[k] = append(by[k], scored{c.Prob(e.Prompt, e.Response), e.Label >= 0.5})
+	}
+	return t, meanAccuracy(by, t)
+}
+
+type scored struct {
+	p float64
+	y bool
+}
+
+// cellOf is the validation cell of a judged example: its corpus and,
+// when known, whether its request is harmful, so that the answers to benign
+// requests (where a judge must not see harm) weigh as much as those to
+// harmful ones.
+func cellOf(e Example) string {
+	switch e.Request {
+	case RequestHarmful:
+		return e.Source + "/harmful request"
+	case RequestBenign:
+		return e.Source + "/benign request"
+	}
+	return e.Source
+}
+
+// meanAccuracy is the mean over the validation cells of the accuracy at t.
+func meanAccuracy(by map[string][]scored, t float64) float64 {
+	{
+		var sum float64
+		for _, k := range slices.Sorted(maps.Keys(by)) {
+			xs := by[k]
 			right := 0
 			for _, x := range xs {
 				if (x.p >= t) == x.y {
@@ -326,21 +490,18 @@ func pickThreshold(c *Classifier, val []Example) (float64, float64) {
 			}
 			sum += float64(right) / float64(len(xs))
 		}
-		acc := sum / float64(len(by))
-		if acc > bestAcc+1e-12 {
-			best, bestAcc = t, acc
-		}
+		return sum / float64(len(by))
 	}
-	return best, bestAcc
 }
 
-// objective is the weighted log loss with an L2 penalty, over the weights
-// x[:n] and the bias x[n]. value computes the gradient too and keeps it for
-// the gradient call at the same point.
+// objective is the weighted loss with an L2 penalty over the parameter
+// vector [compliance weights (n), compliance bias, request weights (nr),
+// request bias]. value computes the gradient too and keeps it for the
+// gradient call at the same point.
 type objective struct {
 	items []trainItem
 	l2    float64
-	n     int
+	n, nr int
 	lastX []float64
 	lastF float64
 	lastG []float64
@@ -355,26 +516,60 @@ func (o *objective) eval(x []float64) {
 	}
 	g := o.lastG
 	clear(g)
-	var f float64
-	for _, it := range o.items {
+	cb, rb := o.n, o.n+1+o.nr
+	dot := func(s sparse) float64 {
 		z := 0.0
-		if !it.pair {
-			z = x[o.n]
+		for k, i := range s.idx {
+			z += x[i] * s.val[k]
 		}
-		for k, i := range it.x.idx {
-			z += x[i] * it.x.val[k]
-		}
-		// Log loss of sigmoid(z) against y, written to stay finite.
-		f += it.weight * (softplus(z) - it.y*z)
-		d := it.weight * (sigmoid(z) - it.y)
-		for k, i := range it.x.idx {
-			g[i] += d * it.x.val[k]
-		}
-		if !it.pair {
-			g[o.n] += d
+		return z
+	}
+	add := func(s sparse, d float64) {
+		for k, i := range s.idx {
+			g[i] += d * s.val[k]
 		}
 	}
-	for i := 0; i < o.n; i++ {
+	var f float64
+	for _, it := range o.items {
+		switch it.term {
+		case termPair:
+			z := dot(it.x)
+			f += it.weight * softplus(-z)
+			add(it.x, -it.weight*sigmoid(-z))
+		case termRequest:
+			z := x[rb] + dot(it.r)
+			f += it.weight * (softplus(z) - it.y*z)
+			d := it.weight * (sigmoid(z) - it.y)
+			add(it.r, d)
+			g[rb] += d
+		default:
+			// p = σ(a)σ(b). For y = 1 the loss is softplus(−a) +
+			// softplus(−b); for y = 0 it is −log(1 − p), with
+			// 1 − p = σ(−a) + σ(a)σ(−b) computed without cancellation.
+			a := x[rb] + dot(it.r)
+			b := x[cb] + dot(it.x)
+			sa, sb := sigmoid(a), sigmoid(b)
+			var da, db float64
+			if it.y >= 0.5 {
+				f += it.weight * (softplus(-a) + softplus(-b))
+				da, db = sa-1, sb-1
+			} else {
+				q := sigmoid(-a) + sa*sigmoid(-b)
+				f -= it.weight * math.Log(q)
+				p := sa * sb
+				da = p * (1 - sa) / q
+				db = p * (1 - sb) / q
+			}
+			add(it.r, it.weight*da)
+			g[rb] += it.weight * da
+			add(it.x, it.weight*db)
+			g[cb] += it.weight * db
+		}
+	}
+	for i := range x {
+		if i == cb || i == rb {
+			continue
+		}
 		f += 0.5 * o.l2 * x[i] * x[i]
 		g[i] += o.l2 * x[i]
 	}

@@ -4,9 +4,13 @@
 //
 //	go run ./judges/harm/train -out judges/harm/model.bin
 //
-// The output is deterministic for a seed: two runs write the same bytes. The
-// held-out set jbb-judge-comparison is never read. The validation report
-// (per-corpus accuracy at the chosen threshold) goes to stderr.
+// The output is deterministic for a seed: two runs write the same bytes. It
+// trains on harm.TrainingSet: the held-out sets (jbb-judge-comparison and
+// the AlpacaEval outputs) are read only to drop every training item that
+// overlaps them. What was dropped (counts per corpus and kind) and the
+// validation report (per-corpus accuracy at the chosen threshold) go to
+// stderr. With -noncommercial it also trains on Safe-RLHF-mini (CC BY-NC
+// 4.0): the model it writes is then for non-commercial use only.
 package main
 
 import (
@@ -38,14 +42,17 @@ func run(args []string, stderr io.Writer) error {
 	out := fs.String("out", "", "model file to write (required)")
 	data := fs.String("data", "", "shared datasets folder (default: ../shared/datasets beside the module root, or $MORES_SHARED_DATASETS)")
 	seed := fs.Int64("seed", def.Seed, "seed of the train/validation split")
-	bits := fs.Uint("bits", def.TableBits, "log2 of the number of hashed features")
+	bits := fs.Uint("bits", def.TableBits, "log2 of the number of hashed compliance features")
+	rbits := fs.Uint("request-bits", def.RequestBits, "log2 of the number of hashed request features")
+	reqWeight := fs.Float64("request-weight", def.RequestWeight, "weight of the request part's own loss on labelled requests")
 	l2 := fs.Float64("l2", def.L2, "L2 penalty")
 	iters := fs.Int("iters", def.Iterations, "maximum L-BFGS iterations")
 	val := fs.Float64("val", def.ValFraction, "fraction of request groups held out for validation")
 	noPrompt := fs.Bool("no-prompt", false, "do not use prompt features")
 	noChars := fs.Bool("no-chars", false, "do not use character n-grams")
 	nonCommercial := fs.Bool("noncommercial", false, "also train on corpora whose licence forbids commercial use (Safe-RLHF-mini, CC BY-NC 4.0): the weights are then for non-commercial use only")
-	weights := fs.String("weights", "", "corpus weights, e.g. xstest=1,jbb-artifacts=1,saferlhf=1,advbench=0.2,hh-rlhf=0.5 (a corpus left out is not used)")
+	weights := fs.String("weights", "", "corpus weights, e.g. xstest=1,jbb-artifacts=1,advbench=0.2,hh-rlhf=0.5,truthfulqa=0.5,jbb-behaviors=0.2,gptfuzz=0.2 (a corpus left out is not used)")
+	reqOnly := fs.String("request-only", strings.Join(def.RequestOnly, ","), "corpora that train the request part only (comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,7 +60,12 @@ func run(args []string, stderr io.Writer) error {
 		return errors.New("-out is required")
 	}
 	cfg := def
-	cfg.Seed, cfg.TableBits, cfg.L2, cfg.Iterations, cfg.ValFraction = *seed, *bits, *l2, *iters, *val
+	cfg.Seed, cfg.TableBits, cfg.RequestBits, cfg.L2, cfg.Iterations, cfg.ValFraction = *seed, *bits, *rbits, *l2, *iters, *val
+	cfg.RequestWeight = *reqWeight
+	cfg.RequestOnly = nil
+	if *reqOnly != "" {
+		cfg.RequestOnly = strings.Split(*reqOnly, ",")
+	}
 	if *noPrompt {
 		cfg.Flags &^= harm.FlagPrompt
 	}
