@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/datasets"
@@ -205,6 +208,8 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		if !ok {
 			if _, inCfg := cfg.Models[s]; inCfg {
 				name, spec = s, s
+			} else if o.Config != "" && !strings.Contains(s, ":") {
+				return nil, usagef("--model %s: no model named %s in %s (have: %s)", s, s, o.Config, strings.Join(slices.Sorted(maps.Keys(cfg.Models)), ", "))
 			} else {
 				return nil, usagef("--model %q: want NAME=SPEC, e.g. gpt=openai:gpt-4o-mini", bench.RedactURL(s))
 			}
@@ -285,14 +290,20 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		}
 		sp := bench.SuitePlan{Name: s.Name, Render: s.Request}
 		samples, err := s.Samples(e.warnf)
+		if err == nil {
+			if o.Limit > 0 && len(samples) > o.Limit {
+				samples = samples[:o.Limit]
+			}
+			// Every prompt renders before any request is sent.
+			err = renderAll(s, samples)
+		}
 		if err != nil {
+			// The suite's other problems (attacks, judges) are reported
+			// with this one.
 			if ferr := addErr(err); ferr != nil {
 				return nil, ferr
 			}
-			continue
-		}
-		if o.Limit > 0 && len(samples) > o.Limit {
-			samples = samples[:o.Limit]
+			samples = nil
 		}
 		sp.Samples = samples
 		attackSpecs := s.Attacks
@@ -428,11 +439,17 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if strings.ContainsAny(o.RunID, `/\`) || o.RunID == "." || o.RunID == ".." {
 		return usagef("--run-id %q: must not hold a path separator", o.RunID)
 	}
+	if strings.IndexFunc(o.RunID, unicode.IsControl) >= 0 {
+		return usagef("--run-id %q: must not hold a newline, tab or other control character", o.RunID)
+	}
 	dir := filepath.Join(o.Out, o.RunID)
 	if !resuming {
 		if _, err := os.Stat(dir); err == nil {
 			return usagef("run directory %s exists already (use --resume %s to finish it, or another --run-id)", dir, dir)
 		}
+	}
+	if err := checkOut(o.Out); err != nil {
+		return err
 	}
 
 	var cache *bench.Cache
@@ -470,7 +487,7 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return usagef("--out %s: cannot create the run directory: %v", o.Out, err)
 	}
 	lock, err := bench.LockRunDir(dir)
 	if err != nil {
