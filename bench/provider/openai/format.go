@@ -102,7 +102,13 @@ func ParsePromptFormat(spec string) (*PromptFormat, error) {
 		spec = FormatPlain
 	}
 	if b, ok := builtinFormats[spec]; ok {
-		return &PromptFormat{name: spec, stop: b.stop, key: spec,
+		key := spec
+		if spec == FormatAlpaca {
+			// Since the system prompt is rendered: answers cached before
+			// were to another prompt.
+			key = "alpaca+system"
+		}
+		return &PromptFormat{name: spec, stop: b.stop, key: key,
 			render: func(system string, msgs []bench.Message) (string, error) { return b.render(system, msgs), nil }}, nil
 	}
 	if !strings.Contains(spec, "{{") {
@@ -175,18 +181,26 @@ const (
 	alpacaInputPreamble = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request."
 )
 
-// renderAlpaca renders FormatAlpaca.
-func renderAlpaca(_ string, msgs []bench.Message) string {
+// renderAlpaca renders FormatAlpaca. The format has no system turn: the
+// system prompt follows the preamble, as a paragraph of its own (the
+// preamble is where the format sets the task), so that it is not lost.
+func renderAlpaca(system string, msgs []bench.Message) string {
 	before, instruction := splitLast(msgs)
 	var b strings.Builder
+	sys := ""
+	if s := strings.TrimSpace(system); s != "" {
+		sys = "\n\n" + s
+	}
 	if len(before) == 0 {
 		b.WriteString(alpacaPreamble)
+		b.WriteString(sys)
 		b.WriteString("\n\n### Instruction:\n")
 		b.WriteString(instruction)
 		b.WriteString("\n\n### Response:")
 		return b.String()
 	}
 	b.WriteString(alpacaInputPreamble)
+	b.WriteString(sys)
 	b.WriteString("\n\n### Instruction:\n")
 	b.WriteString(instruction)
 	b.WriteString("\n\n### Input:\n")
