@@ -3,10 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/reports"
 	"github.com/mores-eval/mores/suites"
+	"github.com/schollz/progressbar/v3"
 )
 
 // checkOut makes sure that the folder of run directories can hold one: it
@@ -64,4 +70,86 @@ func renderAll(s *suites.Suite, samples []bench.Sample) error {
 		ie = &cp
 	}
 	return ie
+}
+
+// count writes n and a noun, plural unless n is 1: "1 trial", "80 trials".
+func count(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// newProgress returns the function that draws the progress of a run on a
+// terminal, and the one that ends it. The bar is first drawn when a trial
+// is done, with the number of trials known: a frame at 0 would show a rate
+// of "0 trials/hr".
+func newProgress(w io.Writer) (progress func(done, total int64), finish func()) {
+	var bar *progressbar.ProgressBar
+	progress = func(done, total int64) {
+		if done == 0 {
+			return
+		}
+		if bar == nil {
+			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("trials"),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		if bar.GetMax64() != total {
+			bar.ChangeMax64(total)
+		}
+		bar.Set64(done)
+	}
+	finish = func() {
+		if bar != nil {
+			bar.Finish()
+		}
+	}
+	return progress, finish
+}
+
+// tableOptions orders the text summary's model columns as the manifest
+// (and so the paper table) does.
+func tableOptions(m *bench.Manifest) reports.TableOptions {
+	var o reports.TableOptions
+	if m != nil {
+		for _, mm := range m.Models {
+			o.Models = append(o.Models, mm.Name)
+		}
+	}
+	return o
+}
+
+// staleAfter is how long a temporary file must have gone unwritten before
+// it counts as left behind by a killed writer.
+const staleAfter = 30 * time.Second
+
+// removeStaleTemps removes the temporary files (.NAME.DIGITS, from
+// os.CreateTemp) that a killed writer of path left behind: those not
+// written for staleAfter. A writer still at work keeps writing its file.
+func removeStaleTemps(path string) {
+	removeStaleTempsIn(filepath.Dir(path), filepath.Base(path))
+}
+
+// removeStaleTempsIn removes the stale temporary files of the file name in
+// dir, or of any file when name is "".
+func removeStaleTempsIn(dir, name string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, en := range entries {
+		n := en.Name()
+		i := strings.LastIndexByte(n, '.')
+		if !strings.HasPrefix(n, ".") || i <= 0 || !en.Type().IsRegular() {
+			continue
+		}
+		target, digits := n[1:i], n[i+1:]
+		if digits == "" || strings.Trim(digits, "0123456789") != "" || (name != "" && target != name) {
+			continue
+		}
+		if info, err := en.Info(); err == nil && time.Since(info.ModTime()) > staleAfter {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
 }

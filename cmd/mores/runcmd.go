@@ -23,7 +23,6 @@ import (
 	"github.com/mores-eval/mores/reports"
 	"github.com/mores-eval/mores/suites"
 	"github.com/mores-eval/mores/suites/attack"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -506,22 +505,12 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 
 	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
 		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true}
-	var bar *progressbar.ProgressBar
+	finishBar := func() {}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("trials"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		spec.Progress = func(done, total int64) {
-			if bar.GetMax64() != total {
-				bar.ChangeMax64(total)
-			}
-			bar.Set64(done)
-		}
+		spec.Progress, finishBar = newProgress(e.stderr)
 	}
 	st, runErr := bench.Run(ctx, spec)
-	if bar != nil {
-		bar.Finish()
-	}
+	finishBar()
 	// The cache writes its last rows and checkpoints its log while the
 	// results are finished: a run that wrote many rows spends tens of
 	// milliseconds there.
@@ -572,11 +561,11 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 		writeArtifacts(e, dir)
 	}
 	if len(rows) > 0 {
-		if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+		if err := reports.WriteSummaryTableWith(e.stdout, rows, reports.FormatText, tableOptions(man)); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d trials (%d errors, %d cached) → %s\n", counts.Trials, counts.Errors, counts.Cached, dir)
+	fmt.Fprintf(e.stdout, "%s (%s, %d cached) → %s\n", count(counts.Trials, "trial"), count(counts.Errors, "error"), counts.Cached, dir)
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)
