@@ -52,6 +52,11 @@ type Journal struct {
 	f    *os.File
 	w    *bufio.Writer
 	line []byte
+	// BeforeWrite, if set, is called before buffered entries are handed to
+	// the operating system (a Flush, or an Append that fills the buffer):
+	// the runner commits the response cache there, so that the journal is
+	// never ahead of it.
+	BeforeWrite func()
 }
 
 // OpenJournal opens path for appending, creating it if needed and cutting
@@ -109,16 +114,24 @@ func (j *Journal) Append(e *Entry) error {
 		return err
 	}
 	j.line = append(line, '\n')
+	if j.BeforeWrite != nil && len(j.line) > j.w.Available() {
+		j.BeforeWrite()
+	}
 	_, err = j.w.Write(j.line)
 	return err
 }
 
 // Flush hands buffered entries to the operating system.
-func (j *Journal) Flush() error { return j.w.Flush() }
+func (j *Journal) Flush() error {
+	if j.BeforeWrite != nil && j.w.Buffered() > 0 {
+		j.BeforeWrite()
+	}
+	return j.w.Flush()
+}
 
 // Sync flushes and asks the operating system to write to disk.
 func (j *Journal) Sync() error {
-	if err := j.w.Flush(); err != nil {
+	if err := j.Flush(); err != nil {
 		return err
 	}
 	return j.f.Sync()
