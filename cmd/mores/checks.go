@@ -153,3 +153,16 @@ func removeStaleTempsIn(dir, name string) {
 		}
 	}
 }
+
+// warnDroppedSystem says when a suite's system prompt is not sent to a
+// model because its prompt format has no place for one (alpaca).
+func warnDroppedSystem(e *env, s *suites.Suite, models []bench.ModelPlan) {
+	if strings.TrimSpace(s.System) == "" {
+		return
+	}
+	for _, mp := range models {
+		if d, ok := mp.Model.(interface{ DropsSystem() bool }); ok && d.DropsSystem() {
+			e.warnf("model %s: prompt_format alpaca has no place for a system prompt: the system: of suite %s is not sent (use a format with one, such as chatml, or an inline template with {{.System}})", mp.Name, s.Name)
+		}
+	}
+}

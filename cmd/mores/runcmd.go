@@ -361,6 +361,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 				judgeNames = append(judgeNames, jj.Name())
 			}
 		}
+		warnDroppedSystem(e, s, p.models)
 		dsHash, _ := datasets.Checksum(s.DatasetPath())
 		p.suites = append(p.suites, sp)
 		p.directions[s.Name] = s.HigherIsBetter

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/benchtest"
 	"github.com/mores-eval/mores/reports"
 )
 
@@ -164,4 +165,24 @@ func TestREADMEDatasetPathsExist(t *testing.T) {
 
 func reportsWriteText(w *bytes.Buffer, rows []bench.SummaryRow, models []string) error {
 	return reports.WriteSummaryTableWith(w, rows, reports.FormatText, reports.TableOptions{Models: models})
+}
+
+// prompt_format alpaca has no place for a system prompt (its models were
+// trained on the exact preamble): a run whose suite has one says that it is
+// not sent, instead of dropping it silently.
+func TestAlpacaWarnsOfTheDroppedSystemPrompt(t *testing.T) {
+	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
+	cfg := filepath.Join(t.TempDir(), "mores.yaml")
+	os.WriteFile(cfg, []byte("models:\n  base:\n    model: m\n    base_url: "+srv.URL()+"\n    completions: true\n    prompt_format: alpaca\n  chat:\n    model: m\n    base_url: "+srv.URL()+"\n"), 0o644)
+	c := newCLI(t)
+	_, stderr, code := c.run("run", "harmless", "--config", cfg, "--model", "base", "--model", "chat", "--limit", "1", "--out", t.TempDir(), "--no-report")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "model base: prompt_format alpaca has no place for a system prompt: the system: of suite harmless is not sent") {
+		t.Errorf("no warning about the dropped system prompt:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "model chat:") {
+		t.Errorf("a chat model was warned about:\n%s", stderr)
+	}
 }

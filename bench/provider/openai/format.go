@@ -102,13 +102,7 @@ func ParsePromptFormat(spec string) (*PromptFormat, error) {
 		spec = FormatPlain
 	}
 	if b, ok := builtinFormats[spec]; ok {
-		key := spec
-		if spec == FormatAlpaca {
-			// Since the system prompt is rendered: answers cached before
-			// were to another prompt.
-			key = "alpaca+system"
-		}
-		return &PromptFormat{name: spec, stop: b.stop, key: key,
+		return &PromptFormat{name: spec, stop: b.stop, key: spec,
 			render: func(system string, msgs []bench.Message) (string, error) { return b.render(system, msgs), nil }}, nil
 	}
 	if !strings.Contains(spec, "{{") {
@@ -135,6 +129,11 @@ func ParsePromptFormat(spec string) (*PromptFormat, error) {
 	h := sha256.Sum256([]byte(spec))
 	return &PromptFormat{name: "template", render: render, key: "template:" + hex.EncodeToString(h[:8])}, nil
 }
+
+// DropsSystem reports whether the format has no place for a system
+// prompt: alpaca, whose models were trained on its exact preamble, sends
+// the instruction alone (a caller should say so when a suite has one).
+func (f *PromptFormat) DropsSystem() bool { return f.name == FormatAlpaca }
 
 // Name returns the built-in format's name, or "template" for an inline
 // template.
@@ -181,26 +180,18 @@ const (
 	alpacaInputPreamble = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request."
 )
 
-// renderAlpaca renders FormatAlpaca. The format has no system turn: the
-// system prompt follows the preamble, as a paragraph of its own (the
-// preamble is where the format sets the task), so that it is not lost.
-func renderAlpaca(system string, msgs []bench.Message) string {
+// renderAlpaca renders FormatAlpaca.
+func renderAlpaca(_ string, msgs []bench.Message) string {
 	before, instruction := splitLast(msgs)
 	var b strings.Builder
-	sys := ""
-	if s := strings.TrimSpace(system); s != "" {
-		sys = "\n\n" + s
-	}
 	if len(before) == 0 {
 		b.WriteString(alpacaPreamble)
-		b.WriteString(sys)
 		b.WriteString("\n\n### Instruction:\n")
 		b.WriteString(instruction)
 		b.WriteString("\n\n### Response:")
 		return b.String()
 	}
 	b.WriteString(alpacaInputPreamble)
-	b.WriteString(sys)
 	b.WriteString("\n\n### Instruction:\n")
 	b.WriteString(instruction)
 	b.WriteString("\n\n### Input:\n")

@@ -36,8 +36,8 @@ func TestPromptFormatsOnTheWire(t *testing.T) {
 			"System: Be kind.\n\nUser: My friend is upset.\n\nAssistant: What happened?\n\nUser: I forgot her birthday.\n\nAssistant:",
 			[]string{"\n\nUser:"}},
 		{"alpaca",
-			"Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\nBe kind.\n\n### Instruction:\nHow do I apologise?\n\n### Response:",
-			"Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\nBe kind.\n\n### Instruction:\nI forgot her birthday.\n\n### Input:\nUser: My friend is upset.\n\nAssistant: What happened?\n\n### Response:",
+			"Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nHow do I apologise?\n\n### Response:",
+			"Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\nI forgot her birthday.\n\n### Input:\nUser: My friend is upset.\n\nAssistant: What happened?\n\n### Response:",
 			[]string{"### Instruction:"}},
 		{"chatml",
 			"<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHow do I apologise?<|im_end|>\n<|im_start|>assistant\n",
@@ -227,5 +227,26 @@ func TestScoreWithScriptedLogprobs(t *testing.T) {
 	req.Messages[0].Content = "none"
 	if _, err := m.Generate(context.Background(), req); err == nil || !strings.Contains(err.Error(), "no log-probabilities") {
 		t.Errorf("no logprobs: error %v", err)
+	}
+}
+
+// Only alpaca has no place for a system prompt; the model says so, for the
+// completions endpoint it renders prompts for.
+func TestDropsSystem(t *testing.T) {
+	for _, f := range []string{"", "plain", "alpaca", "chatml", "llama2", "{{.Prompt}}"} {
+		pf, err := ParsePromptFormat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pf.DropsSystem(); got != (f == "alpaca") {
+			t.Errorf("%q: DropsSystem = %v", f, got)
+		}
+	}
+	s := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
+	if m := newModel(t, s, func(c *Config) { c.Completions = true; c.PromptFormat = "alpaca" }); !m.DropsSystem() {
+		t.Error("an alpaca completions model keeps the system prompt?")
+	}
+	if m := newModel(t, s, func(c *Config) { c.PromptFormat = "alpaca" }); m.DropsSystem() {
+		t.Error("a chat model drops the system prompt?")
 	}
 }
