@@ -155,6 +155,9 @@ type cacheWrite struct {
 	mc   *ModelCache
 	key  string
 	comp Completion
+	// synced, when set, marks a Sync: the writer commits what came before
+	// and closes it.
+	synced chan struct{}
 }
 
 // The cache's schema. Rows are appended in the order they are written,
@@ -417,7 +420,7 @@ func (mc *ModelCache) Put(key string, comp Completion) {
 	if comp.Logprob != nil && (math.IsNaN(*comp.Logprob) || math.IsInf(*comp.Logprob, 0)) {
 		return // JSON has no such number
 	}
-	mc.c.writes <- cacheWrite{mc, key, comp} // encoded by the writer, into its row
+	mc.c.writes <- cacheWrite{mc: mc, key: key, comp: comp} // encoded by the writer, into its row
 }
 
 // reader serves lookups: it takes the first waiting lookup and up to 63
@@ -521,6 +524,11 @@ func (c *Cache) writer() {
 				flush()
 				return
 			}
+			if w.synced != nil {
+				flush()
+				close(w.synced)
+				continue
+			}
 			batch = append(batch, w)
 			if len(batch) == cap(batch) {
 				flush()
@@ -595,6 +603,16 @@ func (c *Cache) insert(batch []cacheWrite, ins *sql.Stmt) error {
 		r.mc.mu.Unlock()
 	}
 	return nil
+}
+
+// Sync returns once every completion Put before it is committed to the
+// database (or failed to be: the error is Close's). The runner syncs before
+// the journal writes, so that a trial in the journal of a killed run has its
+// answer in the cache: a rerun after the resume then sends no request.
+func (c *Cache) Sync() {
+	done := make(chan struct{})
+	c.writes <- cacheWrite{synced: done}
+	<-done
 }
 
 // Close writes what is pending and closes the database. No Get or Put may

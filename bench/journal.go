@@ -67,6 +67,12 @@ type Journal struct {
 	zbuf  []byte
 	frame []byte
 	enc   *zstd.Encoder
+
+	// BeforeWrite, if set, is called before buffered entries are handed to
+	// the operating system (a Flush, or an Append that fills the buffer):
+	// the runner commits the response cache there, so that the journal is
+	// never ahead of it.
+	BeforeWrite func()
 }
 
 // journalFrameSize is the size of the lines above which Append writes a
@@ -187,6 +193,9 @@ func (j *Journal) Append(e *Entry) error {
 		}
 		return nil
 	}
+	if j.BeforeWrite != nil && len(j.line) > j.w.Available() {
+		j.BeforeWrite()
+	}
 	_, err = j.w.Write(j.line)
 	return err
 }
@@ -195,10 +204,16 @@ func (j *Journal) Append(e *Entry) error {
 // journal, one frame written with one system call.
 func (j *Journal) Flush() error {
 	if j.enc == nil {
+		if j.BeforeWrite != nil && j.w.Buffered() > 0 {
+			j.BeforeWrite()
+		}
 		return j.w.Flush()
 	}
 	if len(j.zbuf) == 0 {
 		return nil
+	}
+	if j.BeforeWrite != nil {
+		j.BeforeWrite()
 	}
 	j.frame = j.enc.EncodeAll(j.zbuf, j.frame[:0])
 	j.zbuf = j.zbuf[:0]

@@ -192,6 +192,12 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		return st, err
 	}
 	defer j.Close()
+	if spec.Cache != nil {
+		// A trial reaches the journal file only after its answer is in
+		// the cache: after a kill -9, the resume skips journaled trials,
+		// and a rerun finds all of them cached.
+		j.BeforeWrite = spec.Cache.Sync
+	}
 
 	// The results, written as entries are journaled, when the journal is
 	// this run's alone and in plan order.

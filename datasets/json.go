@@ -14,10 +14,19 @@ import (
 	"github.com/mores-eval/mores/bench/jsontext"
 )
 
+// MaxLineBytes is the longest line of a JSON Lines file that Mores reads
+// (8 MiB): one sample's prompt, conversation and fields. A longer line is
+// bad input, refused with its file and line before it is held in memory
+// whole (decoding a record takes many times its size).
+const MaxLineBytes = 8 << 20
+
 // jsonl reads JSON Lines: one object per line; blank lines are skipped.
 func (rd *reader) jsonl(br *bufio.Reader, fn func(int, Row) error) error {
 	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
+		b, err := readLine(br, MaxLineBytes)
+		if err == errLineTooLong {
+			return rd.inputError(line, "", "the line is longer than %d MiB, the limit of one JSON Lines record; split the record or shorten its fields", MaxLineBytes>>20)
+		}
 		if err != nil && err != io.EOF {
 			return rd.ioError(err)
 		}
@@ -34,6 +43,29 @@ func (rd *reader) jsonl(br *bufio.Reader, fn func(int, Row) error) error {
 		if err == io.EOF {
 			return nil
 		}
+	}
+}
+
+// errLineTooLong reports a line over the limit of readLine.
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads up to and including the next '\n', like ReadBytes, but
+// stops with errLineTooLong once the line passes limit bytes.
+func readLine(br *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > limit {
+			return nil, errLineTooLong
+		}
+		if err == bufio.ErrBufferFull {
+			line = append(line, frag...)
+			continue
+		}
+		if line == nil {
+			return append([]byte(nil), frag...), err
+		}
+		return append(line, frag...), err
 	}
 }
 

@@ -40,9 +40,10 @@ type paperColumn struct {
 // A cell is "mean ± h", where h is half the width of the 95% confidence
 // interval of summary.parquet (Wilson for 0/1 metrics, so for a rate near
 // 0 or 1 the interval is not symmetric about the mean and h is its average
-// half-width). Rates — 0/1 metrics, and the shares win, discrete_win,
-// harm_prob and flip — are shown in percent with one decimal (82.0 ± 5.1,
-// the header says %); other metrics, such as 1–7 ratings, with two
+// half-width; a rate whose mean ± h would pass 0% or 100% shows the
+// interval instead: 0.0 [0.0, 7.2]). Rates — 0/1 metrics, and the shares
+// win, discrete_win, harm_prob and flip — are shown in percent with one
+// decimal (82.0 ± 5.1, the header says %); other metrics, such as 1–7 ratings, with two
 // decimals. Models without any summary row get no row. A cell without an
 // interval (one value) shows the mean alone, a missing one a dash.
 //
@@ -184,9 +185,27 @@ func (c *paperColumn) display(r bench.SummaryRow) (mean, half string, ok bool) {
 	}
 	mean = strconv.FormatFloat(r.Mean*scale, 'f', prec, 64)
 	if !math.IsNaN(r.CILow) && !math.IsNaN(r.CIHigh) {
-		half = strconv.FormatFloat((r.CIHigh-r.CILow)/2*scale, 'f', prec, 64)
+		h := (r.CIHigh - r.CILow) / 2
+		half = strconv.FormatFloat(h*scale, 'f', prec, 64)
+		if c.percent && (r.Mean-h < 0 || r.Mean+h > 1) {
+			// "0.0 ± 3.6" would reach below 0%: the interval itself is
+			// shown, [0.0, 7.2].
+			half = "[" + strconv.FormatFloat(r.CILow*scale, 'f', prec, 64) + ", " + strconv.FormatFloat(r.CIHigh*scale, 'f', prec, 64) + "]"
+		}
 	}
 	return mean, half, true
+}
+
+// withSpread appends the spread of a cell to its mean: " ± h" (pm in
+// LaTeX), or " [low, high]" for a rate whose ± would leave 0–100%.
+func withSpread(mean, half, pm string) string {
+	switch {
+	case half == "":
+		return mean
+	case strings.HasPrefix(half, "["):
+		return mean + " " + half
+	}
+	return mean + " " + pm + " " + half
 }
 
 // markBest bolds the cells whose displayed mean is the best of the column.
@@ -315,10 +334,7 @@ func writeLaTeX(w io.Writer, runID string, models []string, cols []*paperColumn)
 			cell := "---"
 			if r, ok := c.cells[model]; ok {
 				if mean, half, ok := c.display(r); ok {
-					cell = mean
-					if half != "" {
-						cell += " $\\pm$ " + half
-					}
+					cell = withSpread(mean, half, "$\\pm$")
 					if c.bold[model] {
 						cell = "\\textbf{" + cell + "}"
 					}
@@ -356,10 +372,7 @@ func writePaperMarkdown(w io.Writer, models []string, cols []*paperColumn) error
 			cell := "—"
 			if r, ok := c.cells[model]; ok {
 				if mean, half, ok := c.display(r); ok {
-					cell = mean
-					if half != "" {
-						cell += " ± " + half
-					}
+					cell = withSpread(mean, half, "±")
 					if c.bold[model] {
 						cell = "**" + cell + "**"
 					}
@@ -369,7 +382,7 @@ func writePaperMarkdown(w io.Writer, models []string, cols []*paperColumn) error
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nMean ± half-width of the 95% confidence interval (Wilson for rates, bootstrap otherwise); rates in percent; best of each column in bold (↑ higher is better, ↓ lower is better).\n")
+	b.WriteString("\nMean ± half-width of the 95% confidence interval (Wilson for rates, bootstrap otherwise; [low, high] where ± would pass 0% or 100%); rates in percent; best of each column in bold (↑ higher is better, ↓ lower is better).\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -54,12 +55,27 @@ func models(rows []bench.SummaryRow) []string {
 
 type wideKey struct{ Suite, Judge, Metric, Attack string }
 
+// TableOptions are the options of WriteSummaryTableWith.
+type TableOptions struct {
+	// Models orders the model columns of the wide table (the manifest's
+	// order, as in the paper table); models not named come after them, in
+	// order of first appearance.
+	Models []string
+}
+
 // WriteSummaryTable renders a summary: text and Markdown as a wide table
 // (one row per suite × metric × attack, one column per model, mean and 95%
 // CI in each cell, then n, and, when a judge failed on any trial, the
 // number of failed judgments of the row over all models in a last column,
 // errors), CSV and JSON as long rows.
 func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) error {
+	return WriteSummaryTableWith(w, rows, format, TableOptions{})
+}
+
+// WriteSummaryTableWith is WriteSummaryTable with options. When the models
+// of a row have different n (human ratings of 36 and 44 answers), each
+// cell shows its own n and the n column says so.
+func WriteSummaryTableWith(w io.Writer, rows []bench.SummaryRow, format string, opts TableOptions) error {
 	switch format {
 	case FormatCSV:
 		cw := csv.NewWriter(w)
@@ -91,6 +107,20 @@ func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) erro
 		return &bench.InputError{File: "--format", Msg: fmt.Sprintf("unknown format %q (known: text, markdown, csv, json)", format)}
 	}
 	ms := models(rows)
+	if len(opts.Models) > 0 {
+		var ordered []string
+		for _, m := range opts.Models {
+			if slices.Contains(ms, m) && !slices.Contains(ordered, m) {
+				ordered = append(ordered, m)
+			}
+		}
+		for _, m := range ms {
+			if !slices.Contains(ordered, m) {
+				ordered = append(ordered, m)
+			}
+		}
+		ms = ordered
+	}
 	cells := map[wideKey]map[string]bench.SummaryRow{}
 	var order []wideKey
 	anyErrors := false
@@ -116,18 +146,35 @@ func WriteSummaryTable(w io.Writer, rows []bench.SummaryRow, format string) erro
 	t.AppendHeader(hdr)
 	for _, k := range order {
 		row := table.Row{k.Suite, k.Judge + "." + k.Metric, k.Attack}
-		var n, errs int64
+		var errs int64
+		var n int64 = -1
+		same := true
+		for _, m := range ms {
+			if r, ok := cells[k][m]; ok {
+				if n >= 0 && r.N != n {
+					same = false
+				}
+				n = r.N
+			}
+		}
 		for _, m := range ms {
 			r, ok := cells[k][m]
 			if !ok {
 				row = append(row, "")
 				continue
 			}
-			row = append(row, cell(r))
-			n = max(n, r.N)
+			c := cell(r)
+			if !same {
+				c += fmt.Sprintf(" n=%d", r.N)
+			}
+			row = append(row, c)
 			errs += r.Errors
 		}
-		row = append(row, n)
+		if same {
+			row = append(row, n)
+		} else {
+			row = append(row, "per cell")
+		}
 		if anyErrors {
 			row = append(row, errs)
 		}

@@ -56,9 +56,19 @@ func isLocal(p string) bool {
 func (s *Suite) Samples(warn func(string, ...any)) ([]bench.Sample, error) {
 	p := s.DatasetPath()
 	if isLocal(p) {
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			return nil, &bench.InputError{File: s.File, Line: s.Line("dataset.path"), Field: "dataset.path",
-				Msg: fmt.Sprintf("the dataset file %s does not exist", p)}
+		st, err := os.Stat(p)
+		msg := ""
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			msg = fmt.Sprintf("the dataset file %s does not exist", p)
+		case err != nil:
+			// A symlink loop, a folder without permission, ….
+			msg = fmt.Sprintf("the dataset file %s cannot be read: %v", p, pathErrText(err))
+		case st.IsDir():
+			msg = fmt.Sprintf("the dataset path %s is a directory, not a file", p)
+		}
+		if msg != "" {
+			return nil, &bench.InputError{File: s.File, Line: s.Line("dataset.path"), Field: "dataset.path", Msg: msg}
 		}
 	}
 	if s.Dataset.Adapter != "" {
@@ -88,8 +98,10 @@ func WithDataset(s *Suite, path, adapter string) (*Suite, error) {
 		return nil, &bench.InputError{File: s.File, Field: "dataset", Msg: "no dataset path given"}
 	}
 	if isLocal(path) {
-		if st, err := os.Stat(path); err != nil {
-			return nil, &bench.InputError{File: path, Msg: "the dataset file does not exist or cannot be read"}
+		if st, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, &bench.InputError{File: path, Msg: "the dataset file does not exist"}
+		} else if err != nil {
+			return nil, &bench.InputError{File: path, Msg: "the dataset file cannot be read: " + pathErrText(err)}
 		} else if st.IsDir() {
 			return nil, &bench.InputError{File: path, Msg: "is a directory, not a dataset file"}
 		}
@@ -286,4 +298,14 @@ func directField(t *template.Template) string {
 		return ""
 	}
 	return f.Ident[0]
+}
+
+// pathErrText is the reason of a file system error, without the path the
+// caller names anyway.
+func pathErrText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -137,6 +137,14 @@ on the head run; 0 otherwise.`,
 				if err != nil {
 					return err
 				}
+				// A run is named as the user named it, its directory; its
+				// run id too when that differs (a copied or renamed run), so
+				// that the header never reads "base head → head base".
+				if id := rs.Label; id != filepath.Base(filepath.Clean(dir)) {
+					rs.Label = fmt.Sprintf("%s (run %s)", dir, id)
+				} else {
+					rs.Label = dir
+				}
 				runs[i] = rs
 			}
 			cmp := reports.Compare(runs[0], runs[1], opt)

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +25,11 @@ type fileConfig struct {
 	Models     map[string]modelConfig `yaml:"models" json:"models,omitempty"`
 	JudgeModel string                 `yaml:"judge_model" json:"judge_model,omitempty"`
 	Defaults   defaultsConfig         `yaml:"defaults" json:"defaults"`
+
+	// path is the file read, and lines the line of each model's
+	// api_key_env, for the messages about them.
+	path  string
+	lines map[string]int
 }
 
 type defaultsConfig struct {
@@ -72,22 +80,26 @@ func loadConfig(path string) (*fileConfig, error) {
 	if err != nil {
 		return nil, &bench.InputError{File: path, Msg: err.Error()}
 	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, yamlErr(path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	// Every problem at once, in the suite files' words: unknown keys, then
+	// values of the wrong type.
+	errs := unknownConfigKeys(path, &root)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
-		var errs bench.InputErrors
 		if te, ok := err.(*yaml.TypeError); ok {
 			for _, m := range te.Errors {
 				errs = append(errs, yamlErr(path, m))
 			}
-			return nil, errs
+		} else {
+			errs = append(errs, yamlErr(path, strings.TrimPrefix(err.Error(), "yaml: ")))
 		}
-		return nil, yamlErr(path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	var errs bench.InputErrors
-	var root yaml.Node
-	_ = yaml.Unmarshal(b, &root)
+	cfg.path, cfg.lines = path, map[string]int{}
 	for name, m := range cfg.Models {
+		cfg.lines[name+".api_key_env"] = keyLine(&root, "models", name, "api_key_env")
 		if m.APIKey != "" {
 			errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "api_key"), Field: "models." + name + ".api_key",
 				Msg: "an API key does not belong in a file; name the environment variable that holds it with api_key_env"})
@@ -135,9 +147,59 @@ func loadConfig(path string) (*fileConfig, error) {
 		}
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, errs
 	}
 	return &cfg, nil
+}
+
+// yamlKeys returns the YAML keys of a struct type's fields.
+func yamlKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// unknownConfigKeys reports every key of a mores.yaml that Mores does not
+// know, with its line and the keys allowed there.
+func unknownConfigKeys(path string, root *yaml.Node) bench.InputErrors {
+	var errs bench.InputErrors
+	check := func(n *yaml.Node, field string, allowed []string, each func(key string, v *yaml.Node)) {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if allowed != nil && !slices.Contains(allowed, k.Value) {
+				errs = append(errs, &bench.InputError{File: path, Line: k.Line, Field: field,
+					Msg: fmt.Sprintf("unknown key %q (allowed: %s)", k.Value, strings.Join(allowed, ", "))})
+				continue
+			}
+			if each != nil {
+				each(k.Value, n.Content[i+1])
+			}
+		}
+	}
+	doc := root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	check(doc, "", yamlKeys(fileConfig{}), func(key string, v *yaml.Node) {
+		switch key {
+		case "models":
+			check(v, "models", nil, func(name string, m *yaml.Node) {
+				check(m, "models."+name, yamlKeys(modelConfig{}), nil)
+			})
+		case "defaults":
+			check(v, "defaults", yamlKeys(defaultsConfig{}), nil)
+		}
+	})
+	return errs
 }
 
 func yamlErr(path, msg string) *bench.InputError {

@@ -306,10 +306,10 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		return err
 	}
 	writeArtifacts(e, dir)
-	if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+	if err := reports.WriteSummaryTableWith(e.stdout, rows, reports.FormatText, tableOptions(man)); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "judged %d trials (%d of %d judgments failed) → %s\n", n, failed, judgments, filepath.Join(dir, bench.ScoresFile))
+	fmt.Fprintf(e.stdout, "judged %s (%d of %s failed) → %s\n", count(int64(n), "trial"), failed, count(int64(judgments), "judgment"), filepath.Join(dir, bench.ScoresFile))
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: the trials judged so far are kept; run the same command again to finish")
 	}

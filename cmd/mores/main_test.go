@@ -416,6 +416,7 @@ func TestSIGKILLThenResumeLosesNothingAndRepeatsNoRequest(t *testing.T) {
 
 func TestUnreachableModelExitsThree(t *testing.T) {
 	c := newCLI(t)
+	c.env["OPENAI_API_KEY"] = "sk-test" // the config's api_key_env
 	cfg := writeConfig(t, "http://127.0.0.1:1/v1", "")
 	_, stderr, code := c.run("run", "harmless", "--config", cfg, "--model", "gpt", "--out", t.TempDir(), "--concurrency", "2")
 	if code != 3 || !strings.Contains(stderr, "unreachable") {

@@ -117,7 +117,8 @@ func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, er
 	if mc.APIKeyEnv != "" {
 		cfg.APIKey = r.getenv(mc.APIKeyEnv)
 		if cfg.APIKey == "" {
-			r.warn("model %s: environment variable %s is empty", name, mc.APIKeyEnv)
+			return nil, &bench.InputError{File: r.cfg.path, Line: r.cfg.lines[name+".api_key_env"], Field: "models." + name + ".api_key_env",
+				Msg: fmt.Sprintf("the environment variable %s is not set (export %s=… with the key, or remove api_key_env for an endpoint without one)", mc.APIKeyEnv, mc.APIKeyEnv)}
 		}
 	}
 	cfg.Params = mc.params()

@@ -25,6 +25,7 @@ func (e *env) output(path string) (io.Writer, func(error) error, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("%s: cannot write: %s", path, pathError(err))
 	}
+	removeStaleTemps(path)
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		// Name the file asked for, not the temporary one.
@@ -112,7 +113,7 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 		}
 		return htmlreport.Write(w, dir, htmlreport.Options{Sample: sample})
 	case reports.FormatText:
-		if err := reports.WriteSummaryTable(w, rows, format); err != nil {
+		if err := reports.WriteSummaryTableWith(w, rows, format, tableOptions(m)); err != nil {
 			return err
 		}
 		if err := reports.WritePanelAgreementSection(w, dir); err != nil {
@@ -204,10 +205,10 @@ func newMergeCmd(e *env) *cobra.Command {
 			if err := os.Rename(tmp, clean); err != nil {
 				return err
 			}
-			if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+			if err := reports.WriteSummaryTableWith(e.stdout, rows, reports.FormatText, tableOptions(m)); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%d trials from %d runs → %s\n", m.Counts.Trials, len(args), out)
+			fmt.Fprintf(e.stdout, "%s from %s → %s\n", count(int64(m.Counts.Trials), "trial"), count(int64(len(args)), "run"), out)
 			return nil
 		},
 	}
@@ -235,6 +236,9 @@ func writeArtifacts(e *env, dir string) {
 			e.warnf("writing %s: %v", path, err)
 		}
 	}
+	// What a killed writer of the artifacts left behind.
+	removeStaleTempsIn(filepath.Join(dir, "plots"), "")
+	removeStaleTempsIn(filepath.Join(dir, "tables"), "")
 	write(filepath.Join(dir, "report.html"), func(w io.Writer) error { return htmlreport.Write(w, dir, htmlreport.Options{}) })
 	if _, err := plot.WriteAll(dir, filepath.Join(dir, "plots"), plot.Options{}); err != nil {
 		e.warnf("writing plots: %v", err)
@@ -242,6 +246,8 @@ func writeArtifacts(e *env, dir string) {
 	tables := filepath.Join(dir, "tables")
 	write(filepath.Join(tables, "paper.tex"), func(w io.Writer) error { return reports.WritePaperTable(w, rows, m, reports.FormatLaTeX) })
 	write(filepath.Join(tables, "paper.md"), func(w io.Writer) error { return reports.WritePaperTable(w, rows, m, reports.FormatMarkdown) })
-	write(filepath.Join(tables, "summary.txt"), func(w io.Writer) error { return reports.WriteSummaryTable(w, rows, reports.FormatText) })
+	write(filepath.Join(tables, "summary.txt"), func(w io.Writer) error {
+		return reports.WriteSummaryTableWith(w, rows, reports.FormatText, tableOptions(m))
+	})
 	write(filepath.Join(tables, "summary.csv"), func(w io.Writer) error { return reports.WriteSummaryTable(w, rows, reports.FormatCSV) })
 }

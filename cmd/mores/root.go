@@ -32,6 +32,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			entered = true
 		},
 	}
+	// mores --version prints what `mores version` prints.
+	root.Version = version()
+	root.SetVersionTemplate("mores {{.Version}}\n")
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

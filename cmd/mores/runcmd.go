@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/datasets"
@@ -20,7 +23,6 @@ import (
 	"github.com/mores-eval/mores/reports"
 	"github.com/mores-eval/mores/suites"
 	"github.com/mores-eval/mores/suites/attack"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -205,6 +207,8 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		if !ok {
 			if _, inCfg := cfg.Models[s]; inCfg {
 				name, spec = s, s
+			} else if o.Config != "" && !strings.Contains(s, ":") {
+				return nil, usagef("--model %s: no model named %s in %s (have: %s)", s, s, o.Config, strings.Join(slices.Sorted(maps.Keys(cfg.Models)), ", "))
 			} else {
 				return nil, usagef("--model %q: want NAME=SPEC, e.g. gpt=openai:gpt-4o-mini", bench.RedactURL(s))
 			}
@@ -286,14 +290,20 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		}
 		sp := bench.SuitePlan{Name: s.Name, Render: s.Request}
 		samples, err := s.Samples(e.warnf)
+		if err == nil {
+			if o.Limit > 0 && len(samples) > o.Limit {
+				samples = samples[:o.Limit]
+			}
+			// Every prompt renders before any request is sent.
+			err = renderAll(s, samples)
+		}
 		if err != nil {
+			// The suite's other problems (attacks, judges) are reported
+			// with this one.
 			if ferr := addErr(err); ferr != nil {
 				return nil, ferr
 			}
-			continue
-		}
-		if o.Limit > 0 && len(samples) > o.Limit {
-			samples = samples[:o.Limit]
+			samples = nil
 		}
 		sp.Samples = samples
 		attackSpecs := s.Attacks
@@ -352,6 +362,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 				judgeNames = append(judgeNames, jj.Name())
 			}
 		}
+		warnDroppedSystem(e, s, p.models)
 		dsHash, _ := datasets.Checksum(s.DatasetPath())
 		p.suites = append(p.suites, sp)
 		p.directions[s.Name] = s.HigherIsBetter
@@ -429,11 +440,17 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if strings.ContainsAny(o.RunID, `/\`) || o.RunID == "." || o.RunID == ".." {
 		return usagef("--run-id %q: must not hold a path separator", o.RunID)
 	}
+	if strings.IndexFunc(o.RunID, unicode.IsControl) >= 0 {
+		return usagef("--run-id %q: must not hold a newline, tab or other control character", o.RunID)
+	}
 	dir := filepath.Join(o.Out, o.RunID)
 	if !resuming {
 		if _, err := os.Stat(dir); err == nil {
 			return usagef("run directory %s exists already (use --resume %s to finish it, or another --run-id)", dir, dir)
 		}
+	}
+	if err := checkOut(o.Out); err != nil {
+		return err
 	}
 
 	var cache *bench.Cache
@@ -471,7 +488,7 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return usagef("--out %s: cannot create the run directory: %v", o.Out, err)
 	}
 	lock, err := bench.LockRunDir(dir)
 	if err != nil {
@@ -490,22 +507,12 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 
 	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
 		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true}
-	var bar *progressbar.ProgressBar
+	finishBar := func() {}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("trials"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		spec.Progress = func(done, total int64) {
-			if bar.GetMax64() != total {
-				bar.ChangeMax64(total)
-			}
-			bar.Set64(done)
-		}
+		spec.Progress, finishBar = newProgress(e.stderr)
 	}
 	st, runErr := bench.Run(ctx, spec)
-	if bar != nil {
-		bar.Finish()
-	}
+	finishBar()
 	// The cache writes its last rows and checkpoints its log while the
 	// results are finished: a run that wrote many rows spends tens of
 	// milliseconds there.
@@ -574,12 +581,12 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 		writeArtifacts(e, dir)
 	}
 	if len(rows) > 0 {
-		if err := reports.WriteSummaryTable(e.stdout, rows, reports.FormatText); err != nil {
+		if err := reports.WriteSummaryTableWith(e.stdout, rows, reports.FormatText, tableOptions(man)); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "%d trials, %d generation errors, %d judgment errors, %d cached → %s\n",
-		counts.Trials, counts.Errors, counts.JudgmentErrors, counts.Cached, dir)
+	fmt.Fprintf(e.stdout, "%s, %s, %s, %d cached → %s\n", count(counts.Trials, "trial"),
+		count(counts.Errors, "generation error"), count(counts.JudgmentErrors, "judgment error"), counts.Cached, dir)
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)

@@ -87,7 +87,7 @@ summary.parquet) and exits; it is idempotent.`,
 	c.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "the address to listen on (loopback unless you say otherwise)")
 	c.Flags().StringVar(&raters, "raters", "", "a number N (rater-1 … rater-N) or a file with one rater id per line (default: the raters of the database, or 1)")
 	c.Flags().StringVar(&mode, "mode", "single", "single (alignment and engagement, 1–7) or pairwise (A, B or tie)")
-	c.Flags().IntVar(&overlap, "overlap", 1, "the number of raters who rate each item (default: as at the study's first start, else 1)")
+	c.Flags().IntVar(&overlap, "overlap", 0, "the number of raters who rate each item (default: as at the study's first start, else 1)")
 	c.Flags().StringVar(&db, "db", "", "the ratings database (default RUN_DIR/human.sqlite)")
 	c.Flags().BoolVar(&export, "export", false, "merge the ratings into the run's scores and exit")
 	c.Flags().StringArrayVar(&reissue, "reissue", nil, "give RATER a new link, revoking the old one (repeatable; all: every rater)")

@@ -145,19 +145,22 @@ func validateSuite(e *env, arg string) (int, error) {
 		return 0, err
 	}
 	var errs bench.InputErrors
+	// Every problem at once: a dataset that cannot be read does not hide
+	// the judges' and attacks' problems.
 	samples, err := s.Samples(e.warnf)
-	if err != nil {
-		return 0, err
+	if err == nil {
+		err = renderAll(s, samples)
 	}
-	for _, sm := range samples {
-		if _, err := s.Request(sm); err != nil {
-			var ie *bench.InputError
-			if errors.As(err, &ie) {
-				errs = append(errs, ie)
-			} else {
-				errs = append(errs, &bench.InputError{File: s.File, Line: s.Line("prompt"), Field: "prompt", Msg: fmt.Sprintf("sample %s: %v", sm.ID, err)})
-			}
-			break
+	if err != nil {
+		var ies bench.InputErrors
+		var ie *bench.InputError
+		switch {
+		case errors.As(err, &ies):
+			errs = append(errs, ies...)
+		case errors.As(err, &ie):
+			errs = append(errs, ie)
+		default:
+			return 0, err
 		}
 	}
 	env := judges.Env{Model: func(string) (bench.Model, error) { return offline{}, nil },

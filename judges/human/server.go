@@ -44,8 +44,9 @@ type Limits struct {
 	// 2 per second, bursts of 30: far above a person's pace).
 	RaterRate  float64
 	RaterBurst int
-	// IPRate and IPBurst limit all requests from one IP address (default
-	// 20 per second, bursts of 100).
+	// IPRate and IPBurst limit the requests from one IP address that carry
+	// no valid rater token (default 20 per second, bursts of 100); a
+	// rater's requests are not counted.
 	IPRate  float64
 	IPBurst int
 }
@@ -354,15 +355,19 @@ var securityHeaders = map[string]string{
 	"Permissions-Policy":           "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 
-// secure sets the security headers, limits the request rate per IP address
-// and the size of request bodies.
+// secure sets the security headers, limits the rate of unauthenticated
+// requests per IP address and the size of request bodies. A request that
+// carries a valid rater token (the cookie, or the link) is not counted
+// against its address: a flood of bad tokens from one address does not
+// lock out a rater behind it (the same machine, NAT); the rater's own
+// limit applies to the API.
 func (s *Server) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for k, v := range securityHeaders {
 			h.Set(k, v)
 		}
-		if !s.allowIP(r) {
+		if !s.authenticated(r) && !s.allowIP(r) {
 			h.Set("Retry-After", "1")
 			writeError(w, http.StatusTooManyRequests, "too many requests")
 			return
@@ -372,7 +377,19 @@ func (s *Server) secure(next http.Handler) http.Handler {
 	})
 }
 
-// allowIP applies the per-IP limit.
+// authenticated reports whether a request carries a valid rater token: the
+// cookie, or the token of a link /r/TOKEN.
+func (s *Server) authenticated(r *http.Request) bool {
+	if s.raterOf(r) != nil {
+		return true
+	}
+	if tok, ok := strings.CutPrefix(r.URL.Path, "/r/"); ok && !strings.Contains(tok, "/") {
+		return s.raterFor(tok) != nil
+	}
+	return false
+}
+
+// allowIP applies the per-IP limit of unauthenticated requests.
 func (s *Server) allowIP(r *http.Request) bool {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

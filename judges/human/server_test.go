@@ -445,6 +445,42 @@ func TestRateLimits(t *testing.T) {
 	}
 }
 
+// TestBadTokensDoNotLockOutARater: after a flood of bad-token requests
+// from one address has used up its limit, a rater with a valid link from
+// the same address still gets in and rates (the limit counts failures,
+// not raters).
+func TestBadTokensDoNotLockOutARater(t *testing.T) {
+	dir := makeRun(t, runSpec{models: secretModels, samples: 2})
+	ts := startServer(t, Options{Dir: dir, Limits: Limits{RaterRate: 1000, RaterBurst: 1000, IPRate: 0.001, IPBurst: 5}})
+	var got []int
+	for i := range 8 {
+		resp, err := http.Get(fmt.Sprintf("%s/r/not-a-token-%d", ts.base, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if !slices.Equal(got, []int{403, 403, 403, 403, 403, 429, 429, 429}) {
+		t.Errorf("bad tokens: %v, want 5 × 403 then 429", got)
+	}
+	c := login(t, ts.base, ts.token(t, "rater-1")) // fails the test on a 429
+	for range 3 {
+		if _, code, _ := c.state(); code != http.StatusOK {
+			t.Errorf("the rater got %d after the flood, want 200", code)
+		}
+	}
+	// A request without a token is still limited.
+	resp, err := http.Get(ts.base + "/api/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("an unauthenticated request after the flood: %d, want 429", resp.StatusCode)
+	}
+}
+
 // TestFiftyRatersLoseNothing: 50 raters, each with its own HTTP client
 // and token, submit 2,000 ratings concurrently over loopback; every rating
 // is stored once, and resubmissions are refused.

@@ -130,6 +130,11 @@ func ParsePromptFormat(spec string) (*PromptFormat, error) {
 	return &PromptFormat{name: "template", render: render, key: "template:" + hex.EncodeToString(h[:8])}, nil
 }
 
+// DropsSystem reports whether the format has no place for a system
+// prompt: alpaca, whose models were trained on its exact preamble, sends
+// the instruction alone (a caller should say so when a suite has one).
+func (f *PromptFormat) DropsSystem() bool { return f.name == FormatAlpaca }
+
 // Name returns the built-in format's name, or "template" for an inline
 // template.
 func (f *PromptFormat) Name() string { return f.name }

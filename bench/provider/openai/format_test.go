@@ -229,3 +229,24 @@ func TestScoreWithScriptedLogprobs(t *testing.T) {
 		t.Errorf("no logprobs: error %v", err)
 	}
 }
+
+// Only alpaca has no place for a system prompt; the model says so, for the
+// completions endpoint it renders prompts for.
+func TestDropsSystem(t *testing.T) {
+	for _, f := range []string{"", "plain", "alpaca", "chatml", "llama2", "{{.Prompt}}"} {
+		pf, err := ParsePromptFormat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pf.DropsSystem(); got != (f == "alpaca") {
+			t.Errorf("%q: DropsSystem = %v", f, got)
+		}
+	}
+	s := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
+	if m := newModel(t, s, func(c *Config) { c.Completions = true; c.PromptFormat = "alpaca" }); !m.DropsSystem() {
+		t.Error("an alpaca completions model keeps the system prompt?")
+	}
+	if m := newModel(t, s, func(c *Config) { c.PromptFormat = "alpaca" }); m.DropsSystem() {
+		t.Error("a chat model drops the system prompt?")
+	}
+}

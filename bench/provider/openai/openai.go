@@ -72,6 +72,11 @@ func New(cfg Config) (*Model, error) {
 	return m, nil
 }
 
+// DropsSystem reports whether the model's requests leave out a system
+// prompt: a completions model whose prompt format has no place for one
+// (see PromptFormat.DropsSystem).
+func (m *Model) DropsSystem() bool { return m.cfg.Completions && m.format.DropsSystem() }
+
 // Config returns the model's configuration with its defaults filled in.
 func (m *Model) Config() Config { return m.cfg }
 
