@@ -213,8 +213,8 @@ const compactFrameSize = 1 << 20
 
 // compactBelow is the mean decoded frame size below which CompactJournal
 // rewrites a journal (a frame of the journal's writer declares its decoded
-// size in its header): below it, frames hold a few dozen trials or fewer.
-const compactBelow = 32 << 10
+// size in its header): below it, frames hold about ten trials or fewer.
+const compactBelow = 8 << 10
 
 // CompactJournal rewrites the zstd journal of the run directory dir in
 // frames of about a megabyte of lines when its frames are small: a run
