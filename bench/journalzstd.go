@@ -51,8 +51,11 @@ var journalDecoders = sync.Pool{New: func() any {
 
 // frameReader reads the frames of a zstd stream.
 type frameReader struct {
-	r     *bufio.Reader
-	off   int64 // of the next byte of r
+	r   *bufio.Reader
+	off int64 // of the next byte of r
+	// fcs is the decoded size the last frame's header declares, -1 when
+	// it declares none.
+	fcs   int64
 	raw   []byte
 	plain []byte
 }
@@ -121,20 +124,24 @@ func (fr *frameReader) next() (skip bool, err error) {
 	if !single {
 		n++ // window descriptor
 	}
-	switch fhd >> 6 { // frame content size
-	case 0:
-		if single {
-			n++
-		}
-	case 1:
-		n += 2
-	case 2:
-		n += 4
-	case 3:
-		n += 8
+	fcsSize := [4]int{0, 2, 4, 8}[fhd>>6] // frame content size
+	if fhd>>6 == 0 && single {
+		fcsSize = 1
 	}
-	if _, err := fr.read(n); err != nil {
+	hdr, err := fr.read(n + fcsSize)
+	if err != nil {
 		return false, err
+	}
+	fr.fcs = -1
+	switch f := hdr[n:]; fcsSize {
+	case 1:
+		fr.fcs = int64(f[0])
+	case 2:
+		fr.fcs = int64(binary.LittleEndian.Uint16(f)) + 256
+	case 4:
+		fr.fcs = int64(binary.LittleEndian.Uint32(f))
+	case 8:
+		fr.fcs = int64(binary.LittleEndian.Uint64(f))
 	}
 	for {
 		b, err := fr.read(3)
@@ -204,9 +211,10 @@ func (fr *frameReader) frames(decode bool, fn func(end int64, plain []byte) erro
 // writes.
 const compactFrameSize = 1 << 20
 
-// compactBelow is the mean compressed frame size below which
-// CompactJournal rewrites a journal.
-const compactBelow = 32 << 10
+// compactBelow is the mean decoded frame size below which CompactJournal
+// rewrites a journal (a frame of the journal's writer declares its decoded
+// size in its header): below it, frames hold about ten trials or fewer.
+const compactBelow = 8 << 10
 
 // CompactJournal rewrites the zstd journal of the run directory dir in
 // frames of about a megabyte of lines when its frames are small: a run
@@ -230,10 +238,18 @@ func CompactJournal(dir string) (bool, error) {
 	}
 	defer f.Close()
 	var frames int
-	var size int64
-	if err := newFrameReader(f).frames(false, func(end int64, _ []byte) error {
+	var size int64 // decoded
+	fr := newFrameReader(f)
+	if err := fr.frames(false, func(end int64, plain []byte) error {
 		frames++
-		size = end
+		switch {
+		case plain != nil:
+			size += int64(len(plain))
+		case fr.fcs >= 0:
+			size += fr.fcs
+		default:
+			size += compactBelow // unknown: do not count it as small
+		}
 		return nil
 	}); err != nil {
 		return false, err

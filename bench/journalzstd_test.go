@@ -171,4 +171,10 @@ func TestCompactJournalRewritesSmallFramesWithTheSameLines(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
+	// A fast run's frames, of a thousand trials each, are left as they are.
+	fast := t.TempDir()
+	writeFrames(t, filepath.Join(fast, JournalFile), 0, 3000, 1000)
+	if done, err := CompactJournal(fast); err != nil || done {
+		t.Errorf("a journal of large frames was rewritten: %v, %v", done, err)
+	}
 }

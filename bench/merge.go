@@ -45,26 +45,50 @@ func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 		return nil, err
 	}
 	seed := maphash.MakeSeed()
+	// The first pass finds the trials and scores that occur more than
+	// once, from the sorted hashes of all (8 bytes each, freed after);
+	// the second keeps the first of each of those, remembering only them.
+	var trialHashes, scoreHashes []uint64
+	for _, d := range dirs {
+		if err := ScanJournal(JournalPath(d), func(_ int64, e *Entry) error {
+			if e.Kind == EntryTrial {
+				trialHashes = append(trialHashes, keyHash(seed, e.Key()))
+			}
+			for _, sc := range e.Scores {
+				scoreHashes = append(scoreHashes, scoreHash(seed, e.Key(), sc))
+			}
+			return nil
+		}); err != nil {
+			j.Close()
+			return nil, err
+		}
+	}
+	dupTrials, dupScores := repeated(trialHashes), repeated(scoreHashes)
+	trialHashes, scoreHashes = nil, nil
 	seen := map[uint64]struct{}{}
 	seenScores := map[uint64]struct{}{}
 	for _, d := range dirs {
 		err := ScanJournal(JournalPath(d), func(_ int64, e *Entry) error {
 			if e.Kind == EntryTrial {
 				h := keyHash(seed, e.Key())
-				if _, dup := seen[h]; dup {
-					return nil
+				if _, dup := dupTrials[h]; dup {
+					if _, dup := seen[h]; dup {
+						return nil
+					}
+					seen[h] = struct{}{}
 				}
-				seen[h] = struct{}{}
 			}
 			// A score already taken from another run (overlapping shards,
 			// a shard re-run into a new directory) is kept once.
 			kept := e.Scores[:0:0]
 			for _, sc := range e.Scores {
 				sh := scoreHash(seed, e.Key(), sc)
-				if _, dup := seenScores[sh]; dup {
-					continue
+				if _, dup := dupScores[sh]; dup {
+					if _, dup := seenScores[sh]; dup {
+						continue
+					}
+					seenScores[sh] = struct{}{}
 				}
-				seenScores[sh] = struct{}{}
 				kept = append(kept, sc)
 			}
 			if e.Kind == EntryScores && len(kept) == 0 {
@@ -138,6 +162,19 @@ func mergedConfig(cfg json.RawMessage, runID string) json.RawMessage {
 		return nil
 	}
 	return b
+}
+
+// repeated returns the values that occur more than once in hs, which it
+// sorts.
+func repeated(hs []uint64) map[uint64]struct{} {
+	slices.Sort(hs)
+	out := map[uint64]struct{}{}
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			out[hs[i]] = struct{}{}
+		}
+	}
+	return out
 }
 
 func sameSuites(a, b []ManifestSuite) bool {

@@ -41,6 +41,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -201,6 +202,7 @@ const (
 	targetZeroRatio    = 0.8
 	targetLatencyRatio = 0.95
 	targetRSSMB        = 256
+	targetBytesPerTrl  = 125
 	targetCachedSecs   = 5
 	targetReportSecs   = 10
 )
@@ -302,10 +304,16 @@ type Cached struct {
 	RerunPeakRSSMB float64 `json:"rerun_peak_rss_mb"`
 }
 
-// Memory holds the peak RSS of runs of growing size.
+// Memory holds the peak RSS of runs of growing size, with --no-report
+// (the pipeline) and on the default path (the pipeline, then report.html,
+// plots and tables), and the size of the default path's run directory.
 type Memory struct {
 	Runs     []MemoryRun `json:"runs"`
 	TargetMB float64     `json:"target_mb"`
+	// DefaultGrowth is the default path's LastGrowth.
+	DefaultGrowth float64 `json:"default_last_growth"`
+	// TargetBytesPerTrial bounds MemoryRun.BytesPerTrial.
+	TargetBytesPerTrial float64 `json:"target_bytes_per_trial"`
 	// Growth is the peak RSS of the largest run over that of the smallest
 	// (100× the trials; quick: 20×), and LastGrowth over that of the run
 	// before it (10×; quick: 5×). The smallest run ends before the
@@ -317,7 +325,8 @@ type Memory struct {
 	Pass       bool    `json:"pass"`
 }
 
-// MemoryRun is one `mores run` on simulated models.
+// MemoryRun is one size of `mores run` on simulated models: with
+// --no-report, then on the default path.
 type MemoryRun struct {
 	Trials  int64   `json:"trials"`
 	Samples int     `json:"samples"`
@@ -325,6 +334,13 @@ type MemoryRun struct {
 	Seconds float64 `json:"seconds"`
 	PerSec  float64 `json:"trials_per_s"`
 	RSSMB   float64 `json:"peak_rss_mb"`
+	// The default path: the same run writing report.html, plots/ and
+	// tables/ too; DirBytes is the size of its run directory, the files
+	// a user keeps or uploads.
+	DefaultSeconds float64 `json:"default_seconds"`
+	DefaultRSSMB   float64 `json:"default_peak_rss_mb"`
+	DirBytes       int64   `json:"default_dir_bytes"`
+	BytesPerTrial  float64 `json:"default_bytes_per_trial"`
 }
 
 // Parquet times bench.WriteResults on the largest journal.
@@ -430,6 +446,7 @@ type moresRun struct {
 	cacheDir string // "" for a fresh one
 	noCache  bool
 	runID    string // "" for a fresh one
+	report   bool   // the default path: without --no-report
 }
 
 // runMores runs `mores run` and returns the run directory and what the
@@ -448,7 +465,10 @@ func (h *harness) runMores(r moresRun) (string, procResult, error) {
 	// rendered from its Parquet files afterwards and measured by `mores
 	// report`.
 	args := []string{"run", r.suite, "--out", out, "--run-id", r.runID, "--concurrency", fmt.Sprint(concurrency),
-		"--epochs", fmt.Sprint(max(r.epochs, 1)), "--no-report"}
+		"--epochs", fmt.Sprint(max(r.epochs, 1))}
+	if !r.report {
+		args = append(args, "--no-report")
+	}
 	for _, m := range r.models {
 		args = append(args, "--model", m)
 	}
@@ -649,7 +669,7 @@ func (h *harness) cached(res *Results) error {
 func (h *harness) largest() string { return filepath.Join(h.o.Work, "runs", "largest") }
 
 func (h *harness) memory(res *Results) error {
-	m := &Memory{TargetMB: targetRSSMB}
+	m := &Memory{TargetMB: targetRSSMB, TargetBytesPerTrial: targetBytesPerTrl}
 	for i, se := range h.sz.RSS {
 		wl, err := h.workload(se[0])
 		if err != nil {
@@ -674,22 +694,49 @@ func (h *harness) memory(res *Results) error {
 		if r.runID != "largest" {
 			os.RemoveAll(dir)
 		}
-		m.Runs = append(m.Runs, MemoryRun{Trials: n, Samples: se[0], Epochs: se[1], Seconds: p.Wall.Seconds(),
-			PerSec: float64(n) / p.Wall.Seconds(), RSSMB: mb(p.PeakRSS)})
+		run := MemoryRun{Trials: n, Samples: se[0], Epochs: se[1], Seconds: p.Wall.Seconds(),
+			PerSec: float64(n) / p.Wall.Seconds(), RSSMB: mb(p.PeakRSS)}
 		fmt.Fprintf(h.log, "perf:   %d trials: %.1f s, %.0f MB\n", n, p.Wall.Seconds(), mb(p.PeakRSS))
+		// The default path, as a user runs it.
+		r.runID, r.report = "", true
+		dir, p, err = h.runMores(r)
+		if err != nil {
+			return err
+		}
+		if dn, err := trialsOf(dir); err != nil || dn != n {
+			return fmt.Errorf("%s: %d trials (%v), want %d", dir, dn, err, n)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+			return fmt.Errorf("the default path wrote no report: %w", err)
+		}
+		if run.DirBytes, err = dirBytes(dir); err != nil {
+			return err
+		}
+		os.RemoveAll(dir)
+		run.DefaultSeconds, run.DefaultRSSMB = p.Wall.Seconds(), mb(p.PeakRSS)
+		run.BytesPerTrial = float64(run.DirBytes) / float64(n)
+		fmt.Fprintf(h.log, "perf:   %d trials, default path: %.1f s, %.0f MB, %.0f bytes per trial on disk\n", n,
+			p.Wall.Seconds(), mb(p.PeakRSS), run.BytesPerTrial)
+		m.Runs = append(m.Runs, run)
 	}
 	first, prev, last := m.Runs[0], m.Runs[len(m.Runs)-2], m.Runs[len(m.Runs)-1]
 	m.Growth = last.RSSMB / first.RSSMB
 	m.LastGrowth = last.RSSMB / prev.RSSMB
+	m.DefaultGrowth = last.DefaultRSSMB / prev.DefaultRSSMB
 	m.Pass = true
 	for _, r := range m.Runs {
-		if r.RSSMB > m.TargetMB {
+		if r.RSSMB > m.TargetMB || r.DefaultRSSMB > m.TargetMB {
 			m.Pass = false
 		}
 	}
 	// "Does not grow": ten times the trials (quick: five) cost less than
 	// half as much memory again.
-	if m.LastGrowth > 1.5 {
+	if m.LastGrowth > 1.5 || m.DefaultGrowth > 1.5 {
+		m.Pass = false
+	}
+	// Compact run directories: the largest run (the smaller ones carry the
+	// fixed size of plots and tables over fewer trials).
+	if last.BytesPerTrial > m.TargetBytesPerTrial {
 		m.Pass = false
 	}
 	res.Memory = m
@@ -802,12 +849,14 @@ func writeTable(w io.Writer, r *Results) error {
 	if m := r.Memory; m != nil {
 		for i, run := range m.Runs {
 			verdict := ""
+			fmt.Fprintf(tw, "peak RSS, %d trials (sim), --no-report\t%.0f MB\t%.1f s, %.0f trials/s\t\n", run.Trials, run.RSSMB,
+				run.Seconds, run.PerSec)
 			if i == len(m.Runs)-1 {
-				verdict = fmt.Sprintf("≤%.0f MB, ×%.2f over the run above (×%.2f over the first) %s", m.TargetMB,
-					m.LastGrowth, m.Growth, pass(m.Pass))
+				verdict = fmt.Sprintf("≤%.0f MB and ≤%.0f bytes/trial; ×%.2f over the run above (--no-report ×%.2f, ×%.2f over the first) %s",
+					m.TargetMB, m.TargetBytesPerTrial, m.DefaultGrowth, m.LastGrowth, m.Growth, pass(m.Pass))
 			}
-			fmt.Fprintf(tw, "peak RSS, %d trials (sim)\t%.0f MB\t%.1f s, %.0f trials/s\t%s\n", run.Trials, run.RSSMB,
-				run.Seconds, run.PerSec, verdict)
+			fmt.Fprintf(tw, "peak RSS, %d trials (sim), default path\t%.0f MB, %.0f bytes/trial on disk\t%.1f s, %.0f trials/s\t%s\n",
+				run.Trials, run.DefaultRSSMB, run.BytesPerTrial, run.DefaultSeconds, float64(run.Trials)/run.DefaultSeconds, verdict)
 		}
 	}
 	if p := r.Parquet; p != nil {
@@ -819,4 +868,20 @@ func writeTable(w io.Writer, r *Results) error {
 			rp.Seconds, rp.ScoreRows, rp.BootstrapGroups, rp.TargetSeconds, pass(rp.Pass))
 	}
 	return tw.Flush()
+}
+
+// dirBytes returns the size of the files under dir.
+func dirBytes(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil {
+			n += info.Size()
+		}
+		return err
+	})
+	return n, err
 }

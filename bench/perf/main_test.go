@@ -109,7 +109,10 @@ func TestQuickHarnessReportsEveryFigure(t *testing.T) {
 				t.Errorf("memory run %d: %d trials, want %d", i, run.Trials, want)
 			}
 			positive(fmt.Sprintf("peak_rss.runs[%d].peak_rss_mb", i), run.RSSMB)
+			positive(fmt.Sprintf("peak_rss.runs[%d].default_peak_rss_mb", i), run.DefaultRSSMB)
+			positive(fmt.Sprintf("peak_rss.runs[%d].default_bytes_per_trial", i), run.BytesPerTrial)
 		}
+		positive("peak_rss.default_last_growth", m.DefaultGrowth)
 		positive("peak_rss.growth", m.Growth)
 		positive("peak_rss.last_growth", m.LastGrowth)
 	}
@@ -132,7 +135,7 @@ func TestQuickHarnessReportsEveryFigure(t *testing.T) {
 		}
 		positive("report.seconds", rp.Seconds)
 	}
-	for _, want := range []string{"zero latency", "50 ms latency", "cached rerun", "peak RSS", "Parquet write", "mores report", `"zero_latency"`} {
+	for _, want := range []string{"zero latency", "50 ms latency", "cached rerun", "peak RSS", "default path", "bytes/trial", "Parquet write", "mores report", `"zero_latency"`} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the output lacks %q", want)
 		}

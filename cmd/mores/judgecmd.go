@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -192,17 +194,39 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	// What is judged already, per judge name. A judgment that failed (every
 	// score of the judge an error) is made again: its new scores replace
 	// the errors in scores.parquet.
+	// It is kept as the sorted hashes of trial key and judge name, for
+	// the judges asked for only: 8 bytes per judged trial.
 	jpath := bench.JournalPath(dir)
-	scored := map[string]bool{}
+	seed := maphash.MakeSeed()
+	judgeHash := func(k bench.TrialKey, judge string) uint64 {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		for _, s := range [...]string{k.Suite, k.SampleID, k.Model, k.Attack, strconv.Itoa(k.Epoch), judge} {
+			h.WriteString(s)
+			h.WriteByte(0)
+		}
+		return h.Sum64()
+	}
+	asked := map[string]bool{}
+	for _, j := range js {
+		asked[j.Name()] = true
+	}
+	var scoredHashes []uint64
 	if err := bench.ScanJournal(jpath, func(_ int64, en *bench.Entry) error {
 		for _, s := range en.Scores {
-			if s.Error == "" {
-				scored[fmt.Sprint(en.Key(), "\x00", s.Judge)] = true
+			if s.Error == "" && asked[s.Judge] {
+				scoredHashes = append(scoredHashes, judgeHash(en.Key(), s.Judge))
 			}
 		}
 		return nil
 	}); err != nil {
 		return err
+	}
+	slices.Sort(scoredHashes)
+	scoredHashes = slices.Compact(scoredHashes)
+	isScored := func(k bench.TrialKey, judge string) bool {
+		_, found := slices.BinarySearch(scoredHashes, judgeHash(k, judge))
+		return found
 	}
 	jn, err := bench.OpenJournal(jpath)
 	if err != nil {
@@ -227,7 +251,7 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 					Request: bench.Request{System: en.System, Messages: msgs, SampleID: en.SampleID, Sample: sm, Epoch: en.Epoch}}
 				var todo []bench.Judge
 				for _, j := range js {
-					if !scored[fmt.Sprint(en.Key(), "\x00", j.Name())] {
+					if !isScored(en.Key(), j.Name()) {
 						todo = append(todo, j)
 					}
 				}
@@ -248,7 +272,7 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 			}
 			all := true
 			for _, j := range js {
-				if !scored[fmt.Sprint(en.Key(), "\x00", j.Name())] {
+				if !isScored(en.Key(), j.Name()) {
 					all = false
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/mores-eval/mores/bench"
 	"github.com/mores-eval/mores/reports"
@@ -222,6 +223,11 @@ func newMergeCmd(e *env) *cobra.Command {
 // the summary as text and CSV). A failure is reported on stderr and does not
 // fail the run: the Parquet files are what matters.
 func writeArtifacts(e *env, dir string) {
+	// The run, judge or merge before has left a large heap of garbage
+	// (and the memory it held): collect it and return the memory to the
+	// operating system first, so that the report's reading of the Parquet
+	// files does not add its own heap on top of it.
+	debug.FreeOSMemory()
 	rows, m, err := loadSummary(dir)
 	if err != nil {
 		e.warnf("report: %v", err)

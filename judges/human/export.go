@@ -83,10 +83,20 @@ func Export(dir, dbPath string) (ExportCounts, error) {
 	}
 	c.Ratings = len(ratings)
 
+	// Only the rated trials are looked up in the journal, so that memory
+	// grows with the ratings, not with the run.
+	rated := map[bench.TrialKey]bool{}
+	for _, r := range ratings {
+		k := r.key
+		rated[bench.TrialKey{Suite: k.suite, SampleID: k.sampleID, Model: k.modelA, Attack: k.attack, Epoch: k.epoch}] = true
+	}
 	jpath := bench.JournalPath(dir)
 	index := map[bench.TrialKey]int64{}
 	present := map[exportKey]bool{}
 	if err := bench.ScanJournal(jpath, func(_ int64, e *bench.Entry) error {
+		if !rated[e.Key()] {
+			return nil
+		}
 		if e.Kind == bench.EntryTrial {
 			if _, ok := index[e.Key()]; !ok {
 				index[e.Key()] = e.Index
