@@ -134,3 +134,18 @@ func (r *modelResolver) fromConfig(name string, mc modelConfig) (bench.Model, er
 	}
 	return m, nil
 }
+
+// price returns the price of a model under test: the price its config
+// entry gives, else the default price of its OpenAI model name, else nil.
+func (r *modelResolver) price(spec string, m bench.Model) *bench.Price {
+	if mc, ok := r.cfg.Models[spec]; ok && mc.Price != nil {
+		p := *mc.Price
+		return &p
+	}
+	if om, ok := m.(*openai.Model); ok {
+		if p, ok := bench.DefaultPrice(om.Config().Model); ok {
+			return &p
+		}
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,6 +46,10 @@ type runOptions struct {
 	Adapter      string   `json:"adapter,omitempty"`
 	NoCache      bool     `json:"no_cache,omitempty"`
 	MaxErrorRate float64  `json:"max_error_rate"`
+	MaxCost      float64  `json:"max_cost,omitempty"`
+
+	// dryRun prints what the run would send and spend, and sends nothing.
+	dryRun bool
 
 	// given holds the flags set on the command line, which the defaults of
 	// --config do not replace.
@@ -65,7 +70,7 @@ sim:aligned, replay: (judge the suite's recorded responses), replay:PATH, or the
 name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if resume != "" {
-				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o.Concurrency)
+				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o)
 			}
 			o.Suites = args
 			o.given = map[string]bool{}
@@ -94,10 +99,12 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 	f.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.05, "the share of failed trials above which the run fails (exit 3)")
 	f.BoolVar(&o.NoReport, "no-report", false, "skip report.html, plots/ and tables/ (the Parquet files are always written)")
 	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done")
+	f.Float64Var(&o.MaxCost, "max-cost", 0, "stop before the run spends more than USD (models' prices; exit 3, finish with --resume and a higher --max-cost)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the requests the run would send (cache hits excepted), their estimated tokens and cost, and exit without sending any")
 	return c
 }
 
-func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, concurrency int) error {
+func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, flags runOptions) error {
 	m, err := bench.ReadManifest(dir)
 	if err != nil {
 		return err
@@ -109,8 +116,12 @@ func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet
 	o.Out = filepath.Dir(filepath.Clean(dir))
 	o.RunID = filepath.Base(filepath.Clean(dir))
 	if concurrencySet {
-		o.Concurrency = concurrency
+		o.Concurrency = flags.Concurrency
 	}
+	if flags.MaxCost > 0 {
+		o.MaxCost = flags.MaxCost // a resumed run may be given more money
+	}
+	o.dryRun = flags.dryRun
 	return doRun(ctx, e, o, cacheDir, true)
 }
 
@@ -210,7 +221,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		if err != nil {
 			return nil, err
 		}
-		p.models = append(p.models, bench.ModelPlan{Name: name, Model: m})
+		p.models = append(p.models, bench.ModelPlan{Name: name, Model: m, Price: res.price(spec, m)})
 		p.mmodels = append(p.mmodels, bench.ManifestModel{Name: name, Spec: desc})
 	}
 
@@ -403,6 +414,8 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 		return usagef("--limit %d: must not be negative (0 means every sample)", o.Limit)
 	case !(o.MaxErrorRate >= 0 && o.MaxErrorRate <= 1):
 		return usagef("--max-error-rate %g: must be in [0, 1]", o.MaxErrorRate)
+	case !(o.MaxCost >= 0) || math.IsInf(o.MaxCost, 0):
+		return usagef("--max-cost %g: must be a positive number of US dollars", o.MaxCost)
 	}
 	if o.RunID == "" {
 		o.RunID = newRunID()
@@ -451,6 +464,22 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 			}
 		}
 	}
+	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
+		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true, MaxCost: o.MaxCost}
+	if o.dryRun {
+		est, err := bench.EstimateRun(spec, bench.EstimateOptions{})
+		if err != nil {
+			return err
+		}
+		return printEstimate(e.stdout, est)
+	}
+	if o.MaxCost > 0 {
+		for _, m := range p.models {
+			if m.Price == nil {
+				e.warnf("model %s has no price (give one with price: {input, output} in --config): --max-cost does not count its requests", m.Name)
+			}
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -465,12 +494,18 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if prev != nil {
 		man.StartedAt = prev.StartedAt
 	}
+	for _, m := range p.models {
+		if m.Price != nil {
+			if man.Prices == nil {
+				man.Prices = map[string]bench.Price{}
+			}
+			man.Prices[m.Name] = *m.Price
+		}
+	}
 	if err := bench.WriteManifest(dir, man); err != nil {
 		return err
 	}
 
-	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
-		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true}
 	var bar *progressbar.ProgressBar
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("trials"),
@@ -516,11 +551,14 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	man.FinishedAt = &now
 	man.Counts = &counts
 	man.Run = &st
+	man.Cost = st.Cost
 	switch {
 	case runErr == nil && werr == nil:
 		man.Status = "complete"
 	case errors.Is(runErr, context.Canceled):
 		man.Status = "interrupted"
+	case errors.Is(runErr, bench.ErrBudget):
+		man.Status = "stopped"
 	default:
 		man.Status = "failed"
 	}
@@ -542,7 +580,11 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 		}
 	}
 	fmt.Fprintf(e.stdout, "%d trials (%d errors, %d cached) → %s\n", counts.Trials, counts.Errors, counts.Cached, dir)
+	printCost(e.stdout, st.Cost)
 	if runErr != nil {
+		if errors.Is(runErr, bench.ErrBudget) {
+			return fmt.Errorf("%w; %d finished trials kept; finish with: mores run --resume %s --max-cost USD (a higher budget)", runErr, counts.Trials, dir)
+		}
 		if errors.Is(runErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)
 		}

@@ -66,6 +66,10 @@ func New(cfg Config) (*Model, error) {
 // Config returns the model's configuration with its defaults filled in.
 func (m *Model) Config() Config { return m.cfg }
 
+// DefaultParams returns the model's default sampling parameters (those of
+// its Config), which a request's own parameters override.
+func (m *Model) DefaultParams() bench.GenParams { return m.cfg.Params }
+
 // String names the model as a spec, openai:MODEL@BASE_URL (never the key).
 func (m *Model) String() string { return "openai:" + m.cfg.Model + "@" + m.cfg.BaseURL }
 
