@@ -25,7 +25,7 @@ type Model struct {
 	http    *http.Client // the client go-openai also uses
 	chatURL string
 	auth    []string      // the Authorization header; nil without a key
-	slots   chan struct{} // nil: no concurrency limit
+	slots   *adaptive     // the adaptive concurrency limit
 	limiter *rate.Limiter // nil: no rate limit
 }
 
@@ -54,9 +54,7 @@ func New(cfg Config) (*Model, error) {
 	if cfg.APIKey != "" {
 		m.auth = []string{"Bearer " + cfg.APIKey}
 	}
-	if cfg.Concurrency > 0 {
-		m.slots = make(chan struct{}, cfg.Concurrency)
-	}
+	m.slots = newAdaptive(cfg.Concurrency)
 	if cfg.RPM > 0 {
 		m.limiter = rate.NewLimiter(rate.Limit(cfg.RPM/60), 1)
 	}
@@ -179,14 +177,12 @@ type callFunc func(ctx context.Context) (bench.Completion, error)
 // limiter, then calls under the per-attempt timeout. The returned info is
 // nil when the call was never made (the wait failed).
 func (m *Model) attempt(ctx context.Context, call callFunc, patch []byte) (bench.Completion, *attemptInfo, error) {
-	if m.slots != nil {
-		select {
-		case m.slots <- struct{}{}:
-			defer func() { <-m.slots }()
-		case <-ctx.Done():
-			return bench.Completion{}, nil, ctx.Err()
-		}
+	if err := m.slots.acquire(ctx); err != nil {
+		return bench.Completion{}, nil, err
 	}
+	result := outcomeNone
+	var took time.Duration
+	defer func() { m.slots.release(result, took) }()
 	if m.limiter != nil {
 		if err := m.limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -203,6 +199,12 @@ func (m *Model) attempt(ctx context.Context, call callFunc, patch []byte) (bench
 	start := time.Now()
 	c, err := call(actx)
 	c.Latency = time.Since(start)
+	switch {
+	case err == nil:
+		result, took = outcomeOK, c.Latency
+	case info.status == http.StatusTooManyRequests || info.status == http.StatusServiceUnavailable:
+		result = outcomeThrottled
+	}
 	return c, info, err
 }
 
