@@ -174,6 +174,8 @@ type ServerOptions struct {
 	// FaultRateLimit it is counted as.
 	RateLimit float64
 	RateBurst int
+	// Batches configure the files and batches endpoints (batches.go).
+	Batches BatchOptions
 	// RecordLimit, if positive, keeps only the last RecordLimit requests in
 	// Recorded (counts are always complete); benchmarks use it to keep memory
 	// flat.
@@ -425,6 +427,11 @@ type OpenAIServer struct {
 	complTokens    int64
 	nextID         int
 	bucket         *rate.Limiter
+	files          map[string]*serverFile
+	batches        map[string]*serverBatch
+	batchOrder     []string
+	batchAnswered  map[string]int
+	uploads        int
 }
 
 // NewOpenAIServer starts a server on loopback; the caller must Close it.
@@ -435,6 +442,9 @@ func NewOpenAIServer(opts ServerOptions) *OpenAIServer {
 		promptCounts:   map[string]int{},
 		answeredCounts: map[string]int{},
 		faultCounts:    map[FaultKind]int{},
+		files:          map[string]*serverFile{},
+		batches:        map[string]*serverBatch{},
+		batchAnswered:  map[string]int{},
 	}
 	if opts.RateLimit > 0 {
 		s.bucket = rate.NewLimiter(rate.Limit(opts.RateLimit), max(opts.RateBurst, 1))
@@ -444,6 +454,11 @@ func NewOpenAIServer(opts ServerOptions) *OpenAIServer {
 		mux.HandleFunc(prefix+"/chat/completions", func(w http.ResponseWriter, r *http.Request) { s.generate(w, r, "chat") })
 		mux.HandleFunc(prefix+"/completions", func(w http.ResponseWriter, r *http.Request) { s.generate(w, r, "completions") })
 		mux.HandleFunc(prefix+"/models", s.models)
+		mux.HandleFunc("POST "+prefix+"/files", s.uploadFile)
+		mux.HandleFunc("GET "+prefix+"/files/{id}/content", s.fileContent)
+		mux.HandleFunc("POST "+prefix+"/batches", s.createBatch)
+		mux.HandleFunc("GET "+prefix+"/batches", s.listBatches)
+		mux.HandleFunc("GET "+prefix+"/batches/{id}", s.getBatch)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)

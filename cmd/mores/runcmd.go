@@ -47,9 +47,13 @@ type runOptions struct {
 	NoCache      bool     `json:"no_cache,omitempty"`
 	MaxErrorRate float64  `json:"max_error_rate"`
 	MaxCost      float64  `json:"max_cost,omitempty"`
+	Batch        bool     `json:"batch,omitempty"`
 
 	// dryRun prints what the run would send and spend, and sends nothing.
 	dryRun bool
+	// batchFile, batchResults and batchPoll: see batch.go.
+	batchFile, batchResults string
+	batchPoll               time.Duration
 
 	// given holds the flags set on the command line, which the defaults of
 	// --config do not replace.
@@ -100,6 +104,10 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 	f.BoolVar(&o.NoReport, "no-report", false, "skip report.html, plots/ and tables/ (the Parquet files are always written)")
 	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done")
 	f.Float64Var(&o.MaxCost, "max-cost", 0, "stop before the run spends more than USD (models' prices; exit 3, finish with --resume and a higher --max-cost)")
+	f.BoolVar(&o.Batch, "batch", false, "send the requests through OpenAI's Batch API (half price): upload, create, poll, record; --resume polls the batches already created")
+	f.StringVar(&o.batchFile, "batch-file", "", "only write the requests as a batch input file OUT.jsonl (for vllm run-batch -i OUT.jsonl -o results.jsonl), then stop")
+	f.StringVar(&o.batchResults, "batch-results", "", "with --resume DIR: record the answers of a batch output file (vllm run-batch -o FILE), sending nothing")
+	f.DurationVar(&o.batchPoll, "batch-poll", 30*time.Second, "with --batch: the time between polls of the batches")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the requests the run would send (cache hits excepted), their estimated tokens and cost, and exit without sending any")
 	return c
 }
@@ -122,6 +130,10 @@ func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet
 		o.MaxCost = flags.MaxCost // a resumed run may be given more money
 	}
 	o.dryRun = flags.dryRun
+	o.batchFile, o.batchResults, o.batchPoll = flags.batchFile, flags.batchResults, flags.batchPoll
+	if flags.Batch {
+		o.Batch = true
+	}
 	return doRun(ctx, e, o, cacheDir, true)
 }
 
@@ -466,6 +478,9 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	}
 	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
 		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true, MaxCost: o.MaxCost}
+	if o.batchResults != "" && !resuming {
+		return usagef("--batch-results FILE needs --resume RUN_DIR: the run whose --batch-file was given to vllm run-batch")
+	}
 	if o.dryRun {
 		est, err := bench.EstimateRun(spec, bench.EstimateOptions{})
 		if err != nil {
@@ -518,7 +533,14 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 			bar.Set64(done)
 		}
 	}
-	st, runErr := bench.Run(ctx, spec)
+	st, runErr, done := runBatches(ctx, e, &o, spec, dir, bar != nil)
+	if errors.Is(runErr, errBatchFileWritten) {
+		man.Status = "batch-file"
+		return bench.WriteManifest(dir, man)
+	}
+	if !done {
+		st, runErr = bench.Run(ctx, spec)
+	}
 	if bar != nil {
 		bar.Finish()
 	}
