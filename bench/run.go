@@ -527,7 +527,7 @@ func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prep
 	if reserved {
 		bud.settle(est, c.CostUSD)
 	}
-	if !c.Cached {
+	if !c.Cached && bud.limited() {
 		ms.out.observe(c.CompletionTokens)
 	}
 	if c.Latency == 0 && !c.Cached {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,15 +23,21 @@ import (
 type adaptive struct {
 	ceiling float64 // the configured concurrency; +Inf when none
 
+	// inFlight counts the attempts holding a slot. Until the first push-back
+	// the limit is unbounded (bounded false) and acquire and release only
+	// count, without the lock, so that a server that never pushes back
+	// costs two atomic additions an attempt.
+	inFlight   atomic.Int64
+	bounded    atomic.Bool
+	minLatency atomic.Int64 // the fastest answer (ns), of the last window once bounded
+	rtt        atomic.Int64 // a smoothed latency of answers (ns)
+
 	mu           sync.Mutex
 	limit        float64
-	inFlight     int
 	waiters      []chan struct{}
-	minLatency   time.Duration // the fastest answer of the last window
 	windowMin    time.Duration // the fastest of the current window
 	windowStart  time.Time
 	lastDecrease time.Time
-	rtt          time.Duration // a smoothed latency of answers
 	decreases    int
 }
 
@@ -55,9 +62,13 @@ func newAdaptive(ceiling int) *adaptive {
 
 // acquire takes a slot, waiting for one; it fails only when ctx ends.
 func (a *adaptive) acquire(ctx context.Context) error {
+	if !a.bounded.Load() && a.ceiling > 1e18 {
+		a.inFlight.Add(1)
+		return nil
+	}
 	a.mu.Lock()
-	if float64(a.inFlight) < a.limit && len(a.waiters) == 0 {
-		a.inFlight++
+	if float64(a.inFlight.Load()) < a.limit && len(a.waiters) == 0 {
+		a.inFlight.Add(1)
 		a.mu.Unlock()
 		return nil
 	}
@@ -99,61 +110,100 @@ const (
 // attempt at once, so that the limit on attempts in flight would not limit
 // their rate.
 func (a *adaptive) release(o outcome, latency time.Duration) {
-	now := time.Now()
-	a.mu.Lock()
 	if o == outcomeThrottled {
+		now := time.Now()
+		a.mu.Lock()
 		// One rejected attempt is one attempt too many: the limit drops
 		// by one (from what was in flight, the first time), so that it
 		// falls by as much as it overshoots, in one round trip.
-		a.limit = math.Max(1, math.Min(a.limit, float64(a.inFlight))-1)
+		a.limit = math.Max(1, math.Min(a.limit, float64(a.inFlight.Load()))-1)
+		a.lastDecrease = now
 		a.decreases++
-		hold := max(a.rtt, time.Millisecond)
+		a.bounded.Store(true)
 		a.mu.Unlock()
-		time.AfterFunc(hold, func() { a.release(outcomeNone, 0) })
+		time.AfterFunc(max(time.Duration(a.rtt.Load()), time.Millisecond), func() { a.release(outcomeNone, 0) })
 		return
 	}
-	binding := float64(a.inFlight) >= a.limit-1 || len(a.waiters) > 0
-	a.inFlight--
+	slow := false
 	if o == outcomeOK {
-		slow := a.minLatency > 0 && latency > 2*a.minLatency+slowSlack
+		minLat := time.Duration(a.minLatency.Load())
+		slow = minLat > 0 && latency > 2*minLat+slowSlack
+	}
+	if !a.bounded.Load() && !slow && a.ceiling > 1e18 {
+		if o == outcomeOK {
+			a.observeFast(latency)
+		}
+		a.inFlight.Add(-1)
+		if !a.bounded.Load() {
+			return
+		}
+		a.mu.Lock() // bounded meanwhile: wake whom the slot fits
+		a.wakeLocked()
+		a.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	a.mu.Lock()
+	binding := float64(a.inFlight.Load()) >= a.limit-1 || len(a.waiters) > 0
+	a.inFlight.Add(-1)
+	if o == outcomeOK {
 		if slow {
-			a.cut(now, a.inFlight+1)
+			a.cut(now, int(a.inFlight.Load())+1)
 		} else if binding && !math.IsInf(a.limit, 1) {
 			a.limit = math.Min(a.ceiling, a.limit+1/a.limit)
 		}
-		a.observe(now, latency)
+		a.observeFast(latency) // after the cut, whose guard is the round trip before
+		a.observeWindow(now, latency)
 	}
-	for len(a.waiters) > 0 && float64(a.inFlight) < a.limit {
-		close(a.waiters[0])
-		a.waiters = a.waiters[1:]
-		a.inFlight++
-	}
+	a.wakeLocked()
 	a.mu.Unlock()
 }
 
-// observe records an answer's latency.
-func (a *adaptive) observe(now time.Time, latency time.Duration) {
-	if a.rtt == 0 {
-		a.rtt = latency
-	} else {
-		a.rtt += (latency - a.rtt) / 8
+// wakeLocked grants slots to the waiters that fit; a.mu is held.
+func (a *adaptive) wakeLocked() {
+	for len(a.waiters) > 0 && float64(a.inFlight.Load()) < a.limit {
+		close(a.waiters[0])
+		a.waiters = a.waiters[1:]
+		a.inFlight.Add(1)
 	}
+}
+
+// observeFast records an answer's latency in the smoothed round trip and
+// the fastest answer, without the lock.
+func (a *adaptive) observeFast(latency time.Duration) {
+	if r := a.rtt.Load(); r == 0 {
+		a.rtt.Store(int64(latency))
+	} else {
+		a.rtt.Store(r + (int64(latency)-r)/8)
+	}
+	for {
+		m := a.minLatency.Load()
+		if m != 0 && m <= int64(latency) {
+			return
+		}
+		if a.minLatency.CompareAndSwap(m, int64(latency)) {
+			return
+		}
+	}
+}
+
+// observeWindow ages the fastest answer once bounded: the fastest of the
+// last latencyWindow replaces it, so that a server that became slower for
+// good is not taken for congested forever. a.mu is held.
+func (a *adaptive) observeWindow(now time.Time, latency time.Duration) {
 	if a.windowStart.IsZero() || now.Sub(a.windowStart) > latencyWindow {
 		if !a.windowStart.IsZero() {
-			a.minLatency = a.windowMin
+			a.minLatency.Store(int64(a.windowMin))
 		}
 		a.windowStart, a.windowMin = now, latency
 	}
 	a.windowMin = min(a.windowMin, latency)
-	if a.minLatency == 0 || latency < a.minLatency {
-		a.minLatency = latency
-	}
 }
 
 // cut lowers the limit, at most once a round trip; inFlight are the
 // attempts in flight with the one that tells of congestion.
 func (a *adaptive) cut(now time.Time, inFlight int) {
-	if now.Sub(a.lastDecrease) < max(a.rtt, time.Millisecond) {
+	if now.Sub(a.lastDecrease) < max(time.Duration(a.rtt.Load()), time.Millisecond) {
 		return
 	}
 	a.lastDecrease = now
@@ -163,6 +213,7 @@ func (a *adaptive) cut(now time.Time, inFlight int) {
 	}
 	a.limit = math.Max(1, base*decrease)
 	a.decreases++
+	a.bounded.Store(true)
 }
 
 // Limit returns the current limit (+Inf when unbounded) and how many times

@@ -31,7 +31,7 @@ func TestAdaptiveLimitCutsOnThrottlingAndGrowsBack(t *testing.T) {
 	}
 	time.Sleep(20 * time.Millisecond) // the throttled attempts give their slots back
 	a.mu.Lock()
-	inFlight := a.inFlight
+	inFlight := a.inFlight.Load()
 	a.mu.Unlock()
 	if inFlight != 18 {
 		t.Fatalf("%d in flight after two throttled attempts of 20 ended, want 18", inFlight)
