@@ -80,7 +80,8 @@ func TestBatchRunRecordsWhatASynchronousRunRecords(t *testing.T) {
 	if srv.Requests() != syncRequests || srv.Uploads() != 1 || srv.BatchesCreated() != 1 {
 		t.Errorf("the batch run sent %d chat requests, %d uploads, %d batches; want 0, 1, 1", srv.Requests()-syncRequests, srv.Uploads(), srv.BatchesCreated())
 	}
-	if !strings.Contains(stderr, "batches: 1 of 1 running") || !strings.Contains(stderr, "batches: all 1 ended") {
+	// The line README.md shows.
+	if !strings.Contains(stderr, "batches: 1 of 1 running (batch_52 in_progress); 0 of 50 requests done, 0 failed") || !strings.Contains(stderr, "batches: all 1 ended") {
 		t.Errorf("no status line on stderr:\n%s", stderr)
 	}
 	sameAnswers(t, filepath.Join(out, "sync"), filepath.Join(out, "batch"), 50)
