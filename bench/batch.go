@@ -480,7 +480,7 @@ func RunBatch(ctx context.Context, spec RunSpec, opt BatchOptions) error {
 				waiting = append(waiting, st.ID+" "+st.Status)
 				continue
 			}
-			if err := finishBatch(ctx, &spec, o.model, o.info, st); err != nil {
+			if err := finishBatch(ctx, &spec, o.model, o.info, st, opt.Status); err != nil {
 				return err
 			}
 			o.info.State = "done"
@@ -501,10 +501,23 @@ func RunBatch(ctx context.Context, spec RunSpec, opt BatchOptions) error {
 	}
 }
 
-// finishBatch downloads the output (and error) file of an ended batch,
-// records its answers and journals it done. The recorded latency of each
+// finishBatch downloads the error file (its lines are reported, and left
+// for a synchronous retry) and the output file of an ended batch, records
+// its answers and journals it done. The recorded latency of each
 // answer is the batch's time from creation to end.
-func finishBatch(ctx context.Context, spec *RunSpec, b Batcher, info BatchInfo, st BatchState) error {
+func finishBatch(ctx context.Context, spec *RunSpec, b Batcher, info BatchInfo, st BatchState, status func(string)) error {
+	if st.ErrorFileID != "" {
+		rc, err := b.BatchFile(ctx, st.ErrorFileID)
+		if err != nil {
+			return err
+		}
+		errLines, err := readBatchLines(rc, "batch "+st.ID+" errors")
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		status(fmt.Sprintf("batch %s %s: %d error lines, retried synchronously", st.ID, st.Status, len(errLines)))
+	}
 	lines := map[int64][]byte{}
 	if st.OutputFileID != "" {
 		rc, err := b.BatchFile(ctx, st.OutputFileID)

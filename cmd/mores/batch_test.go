@@ -98,7 +98,10 @@ func TestBatchErrorLinesAndExpiryAreRetriedSynchronously(t *testing.T) {
 	c := newCLI(t)
 	out := t.TempDir()
 	model := "gpt=openai:gpt-4o-mini@" + srv.URL()
-	c.mustRun("run", "harmless", "--model", model, "--out", out, "--run-id", "batch", "--batch", "--batch-poll", "5ms", "--no-cache")
+	_, stderr, code := c.run("run", "harmless", "--model", model, "--out", out, "--run-id", "batch", "--batch", "--batch-poll", "5ms", "--no-cache")
+	if code != 0 || !strings.Contains(stderr, " expired: ") || !strings.Contains(stderr, " error lines, retried synchronously") {
+		t.Fatalf("exit %d; the error lines are not reported:\n%s", code, stderr)
+	}
 	batchAnswered := srv.BatchAnswered()
 	sync := srv.AnsweredCounts()
 	nb := 0

@@ -482,7 +482,7 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 		return usagef("--batch-results FILE needs --resume RUN_DIR: the run whose --batch-file was given to vllm run-batch")
 	}
 	if o.dryRun {
-		est, err := bench.EstimateRun(spec, bench.EstimateOptions{})
+		est, err := bench.EstimateRun(spec, bench.EstimateOptions{Batch: o.Batch})
 		if err != nil {
 			return err
 		}
