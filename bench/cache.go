@@ -413,10 +413,19 @@ func (mc *ModelCache) Get(ctx context.Context, key string) (Completion, bool) {
 	return row.completion(slot, key)
 }
 
+// Has reports whether the model's rows hold key (by its first 64 bits: a
+// key it reports may, very rarely, still miss).
+func (mc *ModelCache) Has(key string) bool {
+	mc.mu.RLock()
+	defer mc.mu.RUnlock()
+	return mc.rows[keyPrefix(key)] != 0
+}
+
 // Put stores a completion (asynchronously; a Get of the same key finds it
 // once it is written).
 func (mc *ModelCache) Put(key string, comp Completion) {
 	comp.Cached = false
+	comp.CostUSD, comp.Batch = 0, false
 	if comp.Logprob != nil && (math.IsNaN(*comp.Logprob) || math.IsInf(*comp.Logprob, 0)) {
 		return // JSON has no such number
 	}
@@ -654,6 +663,8 @@ func (m *cachedModel) Generate(ctx context.Context, req Request) (Completion, er
 	if comp, ok := m.cache.Get(ctx, k); ok {
 		comp.Cached = true
 		comp.Attempts = 0
+		comp.CostUSD = 0 // a cached answer costs nothing
+		comp.Batch = false
 		return comp, nil
 	}
 	comp, err := m.m.Generate(ctx, req)

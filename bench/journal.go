@@ -17,6 +17,7 @@ import (
 const (
 	EntryTrial  = "trial"  // a finished trial: request, completion or error, scores
 	EntryScores = "scores" // scores added later to a journaled trial (mores judge, pair judges)
+	EntryBatch  = "batch"  // a batch of requests submitted, created or finished (mores run --batch); see BatchInfo
 )
 
 // Entry is one line of the journal.
@@ -37,6 +38,8 @@ type Entry struct {
 	// has them in Result).
 	Attempts int     `json:"attempts,omitempty"`
 	Scores   []Score `json:"scores,omitempty"`
+	// Batch describes a batch (Kind EntryBatch); its trial fields are empty.
+	Batch *BatchInfo `json:"batch,omitempty"`
 
 	// seq is the trial's place in the order Run produced trials (plan
 	// order), from 1; 0 when unknown. It is not journaled.

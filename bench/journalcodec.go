@@ -26,7 +26,7 @@ import (
 
 // appendEntry appends the JSON encoding of e, without a newline.
 func appendEntry(b []byte, e *Entry) ([]byte, error) {
-	if !finiteEntry(e) {
+	if !finiteEntry(e) || e.Batch != nil {
 		// encoding/json refuses NaN and ±Inf; let it say so.
 		out, err := json.Marshal(e)
 		return append(b, out...), err
@@ -144,11 +144,18 @@ func appendCompletion(b []byte, c *Completion) []byte {
 		b = append(b, `,"logprob_tokens":`...)
 		b = strconv.AppendInt(b, int64(c.LogprobTokens), 10)
 	}
+	if c.CostUSD != 0 {
+		b = append(b, `,"cost_usd":`...)
+		b = jsontext.AppendFloat(b, c.CostUSD)
+	}
+	if c.Batch {
+		b = append(b, `,"batch":true`...)
+	}
 	return append(b, '}')
 }
 
 func finiteEntry(e *Entry) bool {
-	if c := e.Result; c != nil && c.Logprob != nil && (math.IsNaN(*c.Logprob) || math.IsInf(*c.Logprob, 0)) {
+	if c := e.Result; c != nil && ((c.Logprob != nil && (math.IsNaN(*c.Logprob) || math.IsInf(*c.Logprob, 0))) || math.IsNaN(c.CostUSD) || math.IsInf(c.CostUSD, 0)) {
 		return false
 	}
 	for i := range e.Scores {
@@ -568,6 +575,14 @@ func (p *parser) entry(e *Entry) bool {
 				case "cached":
 					if first(&cs, 1<<6) {
 						c.Cached, ok = p.boolean()
+					}
+				case "cost_usd":
+					if first(&cs, 1<<9) {
+						c.CostUSD, ok = p.float()
+					}
+				case "batch":
+					if first(&cs, 1<<10) {
+						c.Batch, ok = p.boolean()
 					}
 				}
 				return ok

@@ -27,6 +27,12 @@ type Manifest struct {
 	Counts       *ResultCounts   `json:"counts,omitempty"`
 	Run          *Stats          `json:"run,omitempty"`
 	Error        string          `json:"error,omitempty"`
+	// Cost is what the run's models spent, per model and in all (answers
+	// from the cache cost nothing; see ModelPlan.Price).
+	Cost *CostSummary `json:"cost,omitempty"`
+	// Prices are the prices the run used, USD per million tokens, by model
+	// name (models with no price are absent).
+	Prices map[string]Price `json:"prices,omitempty"`
 	// MergedFrom lists the run directories that `mores merge` combined.
 	MergedFrom   []string `json:"merged_from,omitempty"`
 	MergedShards []string `json:"merged_shards,omitempty"`

@@ -69,6 +69,9 @@ func MergeAs(dirs []string, out, runID string) (*Manifest, error) {
 	seenScores := map[uint64]struct{}{}
 	for _, d := range dirs {
 		err := ScanJournal(JournalPath(d), func(_ int64, e *Entry) error {
+			if e.Kind == EntryBatch {
+				return nil // a shard's batch bookkeeping stays with the shard
+			}
 			if e.Kind == EntryTrial {
 				h := keyHash(seed, e.Key())
 				if _, dup := dupTrials[h]; dup {

@@ -56,6 +56,10 @@ type ResponseRow struct {
 	// array of {role, content}, its last user turn being Prompt; null for a
 	// single-turn trial (an added column).
 	Messages *string `parquet:"messages,optional" json:"messages"`
+	// CostUSD is what the request cost, in US dollars, at the model's price
+	// (batch answers at half price); 0 for a cached answer, a failed trial
+	// or a model with no price (an added column).
+	CostUSD float64 `parquet:"cost_usd" json:"cost_usd"`
 }
 
 // ScoreRow is one row of scores.parquet: one trial × judge × metric.

@@ -159,6 +159,9 @@ func (w *orderedWriter) pop() pendingEntry {
 // errOutOfOrder.
 func (w *orderedWriter) emit(p pendingEntry) error {
 	e := p.e
+	if e.Kind == EntryBatch {
+		return nil // bookkeeping of --batch, no rows
+	}
 	if e.Index < w.lastIndex {
 		return errOutOfOrder
 	}
@@ -333,6 +336,9 @@ func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
 			if err := d.decode(line, &e); err != nil {
 				return &InputError{File: jpath, Line: lineNo, Msg: "corrupt journal entry: " + err.Error()}
 			}
+			if e.Kind == EntryBatch {
+				return nil // bookkeeping of --batch, no rows
+			}
 			r = journalRef{index: e.Index, n: uint32(len(line)), trial: e.Kind == EntryTrial}
 			if r.trial {
 				r.hash = keyHash(seed, e.Key())
@@ -486,6 +492,7 @@ func writeRows(e *Entry, runID string, resp *ParquetWriter[ResponseRow], sb *sco
 			row.LatencyMS = float64(c.Latency.Microseconds()) / 1000
 			row.Attempts = int32(c.Attempts)
 			row.Cached = c.Cached
+			row.CostUSD = c.CostUSD
 			if c.Cached {
 				rc.Cached++
 			}

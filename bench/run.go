@@ -36,6 +36,9 @@ type SuitePlan struct {
 type ModelPlan struct {
 	Name  string
 	Model Model
+	// Price, when set, prices the model's answers: each trial's CostUSD,
+	// and the run's budget (RunSpec.MaxCost).
+	Price *Price
 }
 
 // Shard selects a deterministic slice of the samples: sample number k (over
@@ -78,6 +81,12 @@ type RunSpec struct {
 	// when the entries come too far out of plan order, Stats.Results is
 	// nil and the caller calls WriteResults.
 	WriteResults bool
+	// MaxCost, when positive, is the most the run may spend in USD, the
+	// cost of the trials journaled before a resume included. A request
+	// whose estimated cost (EstimateTokens, and max_tokens or the model's
+	// mean completion so far) would take the spending and the requests in
+	// flight over it is not sent: Run stops with ErrBudget.
+	MaxCost float64
 }
 
 // Stats counts what a run did.
@@ -91,6 +100,9 @@ type Stats struct {
 	// Results counts the rows of responses.parquet and scores.parquet when
 	// Run wrote them (RunSpec.WriteResults), else it is nil.
 	Results *ResultCounts `json:"-"`
+	// Cost is what the run's journaled trials cost, per model and in all
+	// (the trials of earlier processes of a resumed run included).
+	Cost *CostSummary `json:"-"`
 }
 
 // ErrUnreachable is returned when a model fails every request.
@@ -166,26 +178,12 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	RemoveStaleTemps(spec.Dir)
 
 	// What is done already: the sorted hashes of journaled trial keys.
-	seed := maphash.MakeSeed()
-	var done []uint64
-	journaled := 0
-	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
-		journaled++
-		if e.Kind == EntryTrial {
-			done = append(done, keyHash(seed, e.Key()))
-		}
-		return nil
-	}); err != nil {
+	jd, err := scanDone(jpath, spec.Models)
+	if err != nil {
 		return st, err
 	}
-	slices.Sort(done)
-	isDone := func(k TrialKey) bool {
-		if len(done) == 0 {
-			return false
-		}
-		_, found := slices.BinarySearch(done, keyHash(seed, k))
-		return found
-	}
+	isDone, journaled, costs := jd.isDone, jd.entries, jd.costs
+	bud := &budget{max: spec.MaxCost, spent: costs.total()}
 
 	j, err := OpenJournal(jpath)
 	if err != nil {
@@ -239,49 +237,14 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	var skipped int64
 	go func() {
 		defer close(trials)
-		nm, ne := int64(len(spec.Models)), int64(spec.Epochs)
-		k := 0
-		var base, seq int64
-		for si := range spec.Suites {
-			sp := &spec.Suites[si]
-			attacks := attacksOf(sp)
-			for i := range sp.Samples {
-				inShard := spec.Shard.Contains(k)
-				k++
-				if !inShard {
-					base += int64(len(attacks))
-					continue
-				}
-				for _, a := range attacks {
-					ps := preparedSample{base: base, suite: si, sample: &sp.Samples[i], attack: a.Name()}
-					base++
-					prepared := false
-					for mi, m := range spec.Models {
-						for e := 1; e <= spec.Epochs; e++ {
-							idx := (ps.base*nm+int64(mi))*ne + int64(e-1)
-							key := TrialKey{Suite: sp.Name, SampleID: ps.sample.ID, Model: m.Name, Attack: ps.attack, Epoch: e}
-							if isDone(key) {
-								atomic.AddInt64(&skipped, 1)
-								continue
-							}
-							if !prepared {
-								prepare(&spec, &ps, a)
-								prepared = true
-							}
-							t := Trial{Index: idx, RunID: spec.RunID, Suite: sp.Name, SampleID: ps.sample.ID,
-								Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
-							t.Request.Epoch = e
-							seq++
-							select {
-							case trials <- work{t: t, err: ps.err, suite: si, model: mi, seq: seq}:
-							case <-ctx.Done():
-								return
-							}
-						}
-					}
-				}
+		produce(&spec, isDone, &skipped, func(w work) bool {
+			select {
+			case trials <- w:
+				return true
+			case <-ctx.Done():
+				return false
 			}
-		}
+		})
 	}()
 
 	models := make([]*modelState, len(spec.Models))
@@ -290,7 +253,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		if spec.Cache != nil {
 			mm = WithCache(mm, spec.Cache)
 		}
-		models[i] = &modelState{m: mm}
+		models[i] = &modelState{m: mm, price: m.Price, out: outputEstimator{maxTokens: modelMaxTokens(m.Model)}}
 	}
 
 	// Workers.
@@ -305,9 +268,12 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 				}
 				t := wk.t
 				ms := models[wk.model]
-				e := runTrial(ctx, spec.Suites[wk.suite].Judges, ms, t, wk.err)
+				e := runTrial(ctx, spec.Suites[wk.suite].Judges, ms, t, wk.err, bud)
 				if e == nil {
-					continue // cancelled mid-trial: not recorded
+					if ctx.Err() == nil {
+						cancel(fmt.Errorf("%w: the next request of %s would take the run over --max-cost $%g (spent $%.6f)", ErrBudget, t.Model, spec.MaxCost, bud.total()))
+					}
+					continue // cancelled mid-trial or over budget: not recorded
 				}
 				e.seq = wk.seq
 				if e.Error != "" {
@@ -365,6 +331,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 				}
 			}
 			pending = true
+			costs.add(e)
 			st.Done++
 			if e.Error != "" {
 				st.Errors++
@@ -386,6 +353,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		}
 	}
 	st.Skipped = atomic.LoadInt64(&skipped)
+	st.Cost = costs.summary()
 	flush()
 	if werr != nil {
 		return st, fmt.Errorf("journal: %w", werr)
@@ -410,6 +378,93 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	return st, nil
 }
 
+// produce calls emit with every trial of the plan in the shard, in stable
+// order, but those isDone reports (counted in skipped), until emit returns
+// false. Each sample × attack is transformed and rendered when its first
+// trial is produced.
+func produce(spec *RunSpec, isDone func(TrialKey) bool, skipped *int64, emit func(work) bool) {
+	nm, ne := int64(len(spec.Models)), int64(spec.Epochs)
+	k := 0
+	var base, seq int64
+	for si := range spec.Suites {
+		sp := &spec.Suites[si]
+		attacks := attacksOf(sp)
+		for i := range sp.Samples {
+			inShard := spec.Shard.Contains(k)
+			k++
+			if !inShard {
+				base += int64(len(attacks))
+				continue
+			}
+			for _, a := range attacks {
+				ps := preparedSample{base: base, suite: si, sample: &sp.Samples[i], attack: a.Name()}
+				base++
+				prepared := false
+				for mi, m := range spec.Models {
+					for e := 1; e <= spec.Epochs; e++ {
+						idx := (ps.base*nm+int64(mi))*ne + int64(e-1)
+						key := TrialKey{Suite: sp.Name, SampleID: ps.sample.ID, Model: m.Name, Attack: ps.attack, Epoch: e}
+						if isDone(key) {
+							atomic.AddInt64(skipped, 1)
+							continue
+						}
+						if !prepared {
+							prepare(spec, &ps, a)
+							prepared = true
+						}
+						t := Trial{Index: idx, RunID: spec.RunID, Suite: sp.Name, SampleID: ps.sample.ID,
+							Model: m.Name, Attack: ps.attack, Epoch: e, Request: ps.req, Sample: ps.req.Sample}
+						t.Request.Epoch = e
+						seq++
+						if !emit(work{t: t, err: ps.err, suite: si, model: mi, seq: seq}) {
+							return
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// journalState is what a run's journal says is done.
+type journalState struct {
+	isDone  func(TrialKey) bool
+	entries int // journal entries of every kind
+	costs   *costBook
+	// batches are the batch entries, in journal order.
+	batches []*Entry
+}
+
+// scanDone reads the journal at jpath: the keys of its trials (8 bytes
+// each), their cost, and its batch entries.
+func scanDone(jpath string, models []ModelPlan) (*journalState, error) {
+	seed := maphash.MakeSeed()
+	var done []uint64
+	js := &journalState{costs: newCostBook(models)}
+	if err := ScanJournal(jpath, func(_ int64, e *Entry) error {
+		js.entries++
+		switch e.Kind {
+		case EntryTrial:
+			done = append(done, keyHash(seed, e.Key()))
+			js.costs.add(e)
+		case EntryBatch:
+			js.batches = append(js.batches, e)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	slices.Sort(done)
+	js.isDone = func(k TrialKey) bool {
+		if len(done) == 0 {
+			return false
+		}
+		_, found := slices.BinarySearch(done, keyHash(seed, k))
+		return found
+	}
+	return js, nil
+}
+
 type work struct {
 	t     Trial
 	err   error
@@ -419,9 +474,11 @@ type work struct {
 }
 
 type modelState struct {
-	m    Model
-	fail atomic.Int64
-	ok   atomic.Bool
+	m     Model
+	price *Price
+	out   outputEstimator
+	fail  atomic.Int64
+	ok    atomic.Bool
 	// noHost is set when a request failed because the model's host does
 	// not exist (a DNS "no such host" answer).
 	noHost atomic.Bool
@@ -454,8 +511,9 @@ func keyHash(seed maphash.Seed, k TrialKey) uint64 {
 }
 
 // runTrial generates and judges one trial. It returns nil when the context
-// was cancelled before the trial finished.
-func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prepErr error) *Entry {
+// was cancelled before the trial finished, or when the budget does not
+// allow its request (then the context is not cancelled).
+func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prepErr error, bud *budget) *Entry {
 	e := &Entry{Kind: EntryTrial, Index: t.Index, Suite: t.Suite, SampleID: t.SampleID, Model: t.Model,
 		Attack: t.Attack, Epoch: t.Epoch, Prompt: t.Request.Prompt(), System: t.Request.System}
 	if len(t.Request.Messages) > 1 {
@@ -465,9 +523,21 @@ func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prep
 		e.Error = prepErr.Error()
 		return e
 	}
+	var est float64
+	reserved := false
+	if ms.price != nil && bud.limited() && !cacheHolds(ms.m, t.Request) {
+		est = ms.price.Cost(EstimateTokens(t.Request), ms.out.estimate(t.Request.Params))
+		if !bud.reserve(ctx, est) {
+			return nil
+		}
+		reserved = true
+	}
 	start := time.Now()
 	c, err := ms.m.Generate(ctx, t.Request)
 	if err != nil {
+		if reserved {
+			bud.settle(est, 0)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -477,6 +547,13 @@ func runTrial(ctx context.Context, judges []Judge, ms *modelState, t Trial, prep
 		e.Error = err.Error()
 		e.Attempts = c.Attempts
 		return e
+	}
+	priceCompletion(&c, ms.price)
+	if reserved {
+		bud.settle(est, c.CostUSD)
+	}
+	if !c.Cached && bud.limited() {
+		ms.out.observe(c.CompletionTokens)
 	}
 	if c.Latency == 0 && !c.Cached {
 		c.Latency = time.Since(start)

@@ -88,6 +88,13 @@ type Completion struct {
 	Logprob *float64 `json:"logprob,omitempty"`
 	// LogprobTokens is the number of tokens summed into Logprob.
 	LogprobTokens int `json:"logprob_tokens,omitempty"`
+	// CostUSD is what the request cost at the model's price (half of it
+	// for an answer from a batch); 0 for a cached answer or a model with no
+	// price.
+	CostUSD float64 `json:"cost_usd,omitempty"`
+	// Batch is set when the answer came from a batch (OpenAI's Batch API
+	// or an imported batch results file) rather than a synchronous call.
+	Batch bool `json:"batch,omitempty"`
 }
 
 // Model generates completions. Implementations must be safe for concurrent

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/time/rate"
 )
 
 // FaultKind names one way the loopback server can fail a generation request.
@@ -166,6 +168,14 @@ type ServerOptions struct {
 	// length in bytes. The first token's logprob is sent as null,
 	// as real servers do.
 	Logprobs func(req ChatRequest, answer string) []TokenLogprob
+	// RateLimit, if positive, is a hidden limit on the generation requests
+	// answered per second (a token bucket of RateBurst, at least 1): a
+	// request over it gets 429 at once, with no Retry-After, as the
+	// FaultRateLimit it is counted as.
+	RateLimit float64
+	RateBurst int
+	// Batches configure the files and batches endpoints (batches.go).
+	Batches BatchOptions
 	// RecordLimit, if positive, keeps only the last RecordLimit requests in
 	// Recorded (counts are always complete); benchmarks use it to keep memory
 	// flat.
@@ -421,6 +431,12 @@ type OpenAIServer struct {
 	nextID         int
 	embedInputs    []string
 	embedRequests  int
+	bucket         *rate.Limiter
+	files          map[string]*serverFile
+	batches        map[string]*serverBatch
+	batchOrder     []string
+	batchAnswered  map[string]int
+	uploads        int
 }
 
 // NewOpenAIServer starts a server on loopback; the caller must Close it.
@@ -431,6 +447,12 @@ func NewOpenAIServer(opts ServerOptions) *OpenAIServer {
 		promptCounts:   map[string]int{},
 		answeredCounts: map[string]int{},
 		faultCounts:    map[FaultKind]int{},
+		files:          map[string]*serverFile{},
+		batches:        map[string]*serverBatch{},
+		batchAnswered:  map[string]int{},
+	}
+	if opts.RateLimit > 0 {
+		s.bucket = rate.NewLimiter(rate.Limit(opts.RateLimit), max(opts.RateBurst, 1))
 	}
 	mux := http.NewServeMux()
 	for _, prefix := range []string{"", "/v1"} {
@@ -438,6 +460,11 @@ func NewOpenAIServer(opts ServerOptions) *OpenAIServer {
 		mux.HandleFunc(prefix+"/completions", func(w http.ResponseWriter, r *http.Request) { s.generate(w, r, "completions") })
 		mux.HandleFunc(prefix+"/models", s.models)
 		mux.HandleFunc(prefix+"/embeddings", s.embeddings)
+		mux.HandleFunc("POST "+prefix+"/files", s.uploadFile)
+		mux.HandleFunc("GET "+prefix+"/files/{id}/content", s.fileContent)
+		mux.HandleFunc("POST "+prefix+"/batches", s.createBatch)
+		mux.HandleFunc("GET "+prefix+"/batches", s.listBatches)
+		mux.HandleFunc("GET "+prefix+"/batches/{id}", s.getBatch)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "unknown_url", "Unknown request URL: "+r.Method+" "+r.URL.Path)
@@ -719,6 +746,14 @@ func (s *OpenAIServer) serveGeneration(w http.ResponseWriter, r *http.Request, r
 	if len(s.opts.Models) > 0 && !contains(s.opts.Models, req.Model) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
 			fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", req.Model))
+		return false
+	}
+	if s.bucket != nil && !s.bucket.Allow() {
+		s.mu.Lock()
+		rec.Fault = FaultRateLimit
+		s.faultCounts[FaultRateLimit]++
+		s.mu.Unlock()
+		writeError(w, http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again later.")
 		return false
 	}
 	if !s.sleep(r.Context(), s.opts.Latency) {

@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.JSON, "json", "bin/bench.json", "write the figures as JSON to this file (empty: do not)")
 	fs.StringVar(&o.Work, "work", "", "the work folder (default: a temporary folder, removed afterwards)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the work folder")
-	fs.StringVar(&o.Only, "only", "", "run only these measures (comma-separated: zero,latency,cached,rss,parquet,report)")
+	fs.StringVar(&o.Only, "only", "", "run only these measures (comma-separated: zero,latency,ratelimit,cached,rss,parquet,report)")
 	fs.StringVar(&o.Profile, "profile", "", "profile the pipeline in-process instead, writing cpuN.pprof (one per run) and heap.pprof into DIR")
 	fs.StringVar(&o.ProfileKind, "profile-kind", "sim", "the pipeline to profile: sim (simulated models) or net (loopback server)")
 	fs.IntVar(&o.ProfileN, "profile-trials", 200000, "trials of the profiled run")
@@ -187,13 +187,15 @@ type sizes struct {
 	// RSS lists the (samples, epochs) of the memory runs, × 2 models; the
 	// last, largest one feeds the Parquet and report measures.
 	RSS [][2]int
+	// RateSamples × 2 models against the hidden rate limit.
+	RateSamples int
 }
 
 var fullSizes = sizes{ZeroSamples: 20000, Reps: 5, LatencySamples: 6400, CachedSamples: 50000,
-	RSS: [][2]int{{5000, 1}, {10000, 5}, {10000, 50}}}
+	RSS: [][2]int{{5000, 1}, {10000, 5}, {10000, 50}}, RateSamples: 3000}
 
 var quickSizes = sizes{ZeroSamples: 1000, Reps: 1, LatencySamples: 320, CachedSamples: 1000,
-	RSS: [][2]int{{500, 1}, {1000, 2}, {1000, 10}}}
+	RSS: [][2]int{{500, 1}, {1000, 2}, {1000, 10}}, RateSamples: 300}
 
 // Targets on a 2-core machine.
 const (
@@ -217,6 +219,7 @@ type Results struct {
 	Memory      *Memory      `json:"peak_rss,omitempty"`
 	Parquet     *Parquet     `json:"parquet_write,omitempty"`
 	Report      *Report      `json:"report,omitempty"`
+	RateLimited *RateLimited `json:"rate_limited,omitempty"`
 }
 
 // Machine describes where the figures were measured.
@@ -418,6 +421,7 @@ func measure(ctx context.Context, o options, log io.Writer) (*Results, error) {
 	}{
 		{"zero", h.zeroLatency},
 		{"latency", h.latency},
+		{"ratelimit", h.rateLimited},
 		{"cached", h.cached},
 		{"rss", h.memory},
 		{"parquet", h.parquet},
@@ -841,6 +845,12 @@ func writeTable(w io.Writer, r *Results) error {
 		fmt.Fprintf(tw, "  mores run: start %.2f s, finish %.2f s\t%.0f trials/s in between\t\t%.3f×\n",
 			l.StartupSeconds, l.FinishSeconds, l.SteadyPerSec, l.SteadyRatio)
 		fmt.Fprintf(tw, "  minimal client, same requests\t%.0f req/s\t\t%.3f×\n", l.ClientPerSec, l.ClientRatio)
+	}
+	if rl := r.RateLimited; rl != nil {
+		fmt.Fprintf(tw, "hidden rate limit, c=%d, %d trials\tmores run %.0f trials/s, %d failed\thidden limit %.0f/s (%.0f ms)\t%.3f× (≥%.2f), 0 failed %s\n",
+			rl.Concurrency, rl.Trials, rl.PerSec, rl.Failed, rl.LimitPerSec, rl.LatencyMS, rl.Ratio, rl.Target, pass(rl.Pass))
+		fmt.Fprintf(tw, "  %d requests throttled (429)\t%.0f trials/s start to finish\t\t%.3f×\n", rl.Throttled,
+			rl.WallRatio*rl.LimitPerSec, rl.WallRatio)
 	}
 	if c := r.Cached; c != nil {
 		fmt.Fprintf(tw, "cached rerun, %d trials\t%.2f s (%.0f trials/s, %d requests)\tfirst run %.1f s\t<%.0f s %s\n",

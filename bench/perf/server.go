@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // server is a lean OpenAI-compatible chat completions endpoint on loopback.
@@ -30,6 +32,10 @@ type server struct {
 	srv         *http.Server
 	bodies      [2][]byte
 	bufs        sync.Pool
+	// limiter, when set, is a hidden rate limit: a request over it gets
+	// 429 at once, without Retry-After (ratelimit.go).
+	limiter   *rate.Limiter
+	throttled atomic.Int64
 }
 
 // startServer listens on a free loopback port and serves until close.
@@ -95,6 +101,13 @@ func (s *server) chat(w http.ResponseWriter, r *http.Request) {
 	s.bufs.Put(buf)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if s.limiter != nil && !s.limiter.Allow() {
+		s.throttled.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write(rateLimitBody)
 		return
 	}
 	s.requests.Add(1)

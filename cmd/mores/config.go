@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
@@ -65,6 +66,9 @@ type modelConfig struct {
 	// plain, alpaca, chatml, llama2, or an inline Go template over .System,
 	// .Prompt and .Messages.
 	PromptFormat string `yaml:"prompt_format" json:"prompt_format,omitempty"`
+	// Price is the model's price in USD per million tokens, {input, output};
+	// it replaces the default price of a well-known OpenAI model.
+	Price *bench.Price `yaml:"price" json:"price,omitempty"`
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
@@ -141,6 +145,10 @@ func loadConfig(path string) (*fileConfig, error) {
 				}
 				errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "spec"), Field: "models." + name + ".spec", Msg: msg})
 			}
+		}
+		if p := m.Price; p != nil && !(p.Input >= 0 && p.Output >= 0 && !math.IsInf(p.Input, 0) && !math.IsInf(p.Output, 0)) {
+			errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name, "price"), Field: "models." + name + ".price",
+				Msg: "want {input: USD, output: USD} per million tokens, neither negative"})
 		}
 		if m.Spec == "" && m.Model == "" {
 			errs = append(errs, &bench.InputError{File: path, Line: keyLine(&root, "models", name), Field: "models." + name, Msg: "needs spec or model"})

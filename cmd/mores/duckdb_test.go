@@ -58,7 +58,7 @@ func TestDuckDBReadsTheRunDirectory(t *testing.T) {
 		resp: {{"run_id", "VARCHAR"}, {"suite", "VARCHAR"}, {"sample_id", "VARCHAR"}, {"model", "VARCHAR"}, {"attack", "VARCHAR"},
 			{"epoch", "INTEGER"}, {"prompt", "VARCHAR"}, {"response", "VARCHAR"}, {"finish_reason", "VARCHAR"},
 			{"prompt_tokens", "BIGINT"}, {"completion_tokens", "BIGINT"}, {"latency_ms", "DOUBLE"}, {"attempts", "INTEGER"},
-			{"cached", "BOOLEAN"}, {"error", "VARCHAR"}, {"system", "VARCHAR"}, {"messages", "VARCHAR"}},
+			{"cached", "BOOLEAN"}, {"error", "VARCHAR"}, {"system", "VARCHAR"}, {"messages", "VARCHAR"}, {"cost_usd", "DOUBLE"}},
 		scores: {{"run_id", "VARCHAR"}, {"suite", "VARCHAR"}, {"sample_id", "VARCHAR"}, {"model", "VARCHAR"}, {"attack", "VARCHAR"},
 			{"epoch", "INTEGER"}, {"judge", "VARCHAR"}, {"metric", "VARCHAR"}, {"value", "DOUBLE"}, {"label", "VARCHAR"},
 			{"explanation", "VARCHAR"}, {"error", "VARCHAR"}, {"rater", "VARCHAR"}, {"judge_version", "VARCHAR"}},

@@ -159,3 +159,18 @@ func requireKey(name string, cfg openai.Config) error {
 	return usagef("model %s: no API key for %s: set OPENAI_API_KEY (or api_key_env in --config), or name another endpoint with openai:MODEL@URL; nothing was sent",
 		bench.RedactURL(name), u.Redacted())
 }
+
+// price returns the price of a model under test: the price its config
+// entry gives, else the default price of its OpenAI model name, else nil.
+func (r *modelResolver) price(spec string, m bench.Model) *bench.Price {
+	if mc, ok := r.cfg.Models[spec]; ok && mc.Price != nil {
+		p := *mc.Price
+		return &p
+	}
+	if om, ok := m.(*openai.Model); ok {
+		if p, ok := bench.DefaultPrice(om.Config().Model); ok {
+			return &p
+		}
+	}
+	return nil
+}

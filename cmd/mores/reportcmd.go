@@ -117,6 +117,7 @@ func renderReport(w io.Writer, dir string, m *bench.Manifest, rows []bench.Summa
 		if err := reports.WriteSummaryTableWith(w, rows, format, tableOptions(m)); err != nil {
 			return err
 		}
+		printCost(w, m.Cost)
 		if err := reports.WritePanelAgreementSection(w, dir); err != nil {
 			return err
 		}

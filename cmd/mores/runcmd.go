@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,6 +52,14 @@ type runOptions struct {
 	// credential, which the manifest does not record: --resume asks for
 	// them again (see redactOptions).
 	Redacted []string `json:"redacted,omitempty"`
+	MaxCost  float64  `json:"max_cost,omitempty"`
+	Batch    bool     `json:"batch,omitempty"`
+
+	// dryRun prints what the run would send and spend, and sends nothing.
+	dryRun bool
+	// batchFile, batchResults and batchPoll: see batch.go.
+	batchFile, batchResults string
+	batchPoll               time.Duration
 
 	// given holds the flags set on the command line, which the defaults of
 	// --config do not replace.
@@ -71,7 +80,7 @@ sim:aligned, replay: (judge the suite's recorded responses), replay:PATH, or the
 name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if resume != "" {
-				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o.Concurrency, o.Models, o.JudgeModel)
+				return resumeRun(c.Context(), e, resume, cacheDir, c.Flags().Changed("concurrency"), o)
 			}
 			o.Suites = args
 			o.given = map[string]bool{}
@@ -100,10 +109,16 @@ name of a model in --config. OPENAI_API_KEY and OPENAI_BASE_URL are honoured.`,
 	f.Float64Var(&o.MaxErrorRate, "max-error-rate", 0.05, "the share of failed trials above which the run fails (exit 3)")
 	f.BoolVar(&o.NoReport, "no-report", false, "skip report.html, plots/ and tables/ (the Parquet files are always written)")
 	f.StringVar(&resume, "resume", "", "finish the run in RUN_DIR, sending no request for a trial already done (give again a --model or --judge-model whose URL held a credential)")
+	f.Float64Var(&o.MaxCost, "max-cost", 0, "stop before the run spends more than USD (models' prices; exit 3, finish with --resume and a higher --max-cost)")
+	f.BoolVar(&o.Batch, "batch", false, "send the requests through OpenAI's Batch API (half price): upload, create, poll, record; --resume polls the batches already created")
+	f.StringVar(&o.batchFile, "batch-file", "", "only write the requests as a batch input file OUT.jsonl (for vllm run-batch -i OUT.jsonl -o results.jsonl), then stop")
+	f.StringVar(&o.batchResults, "batch-results", "", "with --resume DIR: record the answers of a batch output file (vllm run-batch -o FILE), sending nothing")
+	f.DurationVar(&o.batchPoll, "batch-poll", 30*time.Second, "with --batch: the time between polls of the batches")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the requests the run would send (cache hits excepted), their estimated tokens and cost, and exit without sending any")
 	return c
 }
 
-func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, concurrency int, models []string, judgeModel string) error {
+func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet bool, flags runOptions) error {
 	m, err := bench.ReadManifest(dir)
 	if err != nil {
 		return err
@@ -114,11 +129,19 @@ func resumeRun(ctx context.Context, e *env, dir, cacheDir string, concurrencySet
 	}
 	o.Out = filepath.Dir(filepath.Clean(dir))
 	o.RunID = filepath.Base(filepath.Clean(dir))
-	if err := restoreSecrets(dir, &o, models, judgeModel); err != nil {
+	if err := restoreSecrets(dir, &o, flags.Models, flags.JudgeModel); err != nil {
 		return err
 	}
 	if concurrencySet {
-		o.Concurrency = concurrency
+		o.Concurrency = flags.Concurrency
+	}
+	if flags.MaxCost > 0 {
+		o.MaxCost = flags.MaxCost // a resumed run may be given more money
+	}
+	o.dryRun = flags.dryRun
+	o.batchFile, o.batchResults, o.batchPoll = flags.batchFile, flags.batchResults, flags.batchPoll
+	if flags.Batch {
+		o.Batch = true
 	}
 	return doRun(ctx, e, o, cacheDir, true)
 }
@@ -221,7 +244,7 @@ func resolvePlan(e *env, o *runOptions, cfg *fileConfig, cache *bench.Cache) (*p
 		if err != nil {
 			return nil, err
 		}
-		p.models = append(p.models, bench.ModelPlan{Name: name, Model: m})
+		p.models = append(p.models, bench.ModelPlan{Name: name, Model: m, Price: res.price(spec, m)})
 		p.mmodels = append(p.mmodels, bench.ManifestModel{Name: name, Spec: desc})
 	}
 
@@ -433,6 +456,8 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 		return usagef("--limit %d: must not be negative (0 means every sample)", o.Limit)
 	case !(o.MaxErrorRate >= 0 && o.MaxErrorRate <= 1):
 		return usagef("--max-error-rate %g: must be in [0, 1]", o.MaxErrorRate)
+	case !(o.MaxCost >= 0) || math.IsInf(o.MaxCost, 0):
+		return usagef("--max-cost %g: must be a positive number of US dollars", o.MaxCost)
 	}
 	if o.RunID == "" {
 		o.RunID = newRunID()
@@ -487,6 +512,25 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 			}
 		}
 	}
+	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
+		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true, MaxCost: o.MaxCost}
+	if o.batchResults != "" && !resuming {
+		return usagef("--batch-results FILE needs --resume RUN_DIR: the run whose --batch-file was given to vllm run-batch")
+	}
+	if o.dryRun {
+		est, err := bench.EstimateRun(spec, bench.EstimateOptions{Batch: o.Batch})
+		if err != nil {
+			return err
+		}
+		return printEstimate(e.stdout, est)
+	}
+	if o.MaxCost > 0 {
+		for _, m := range p.models {
+			if m.Price == nil {
+				e.warnf("model %s has no price (give one with price: {input, output} in --config): --max-cost does not count its requests", m.Name)
+			}
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return usagef("--out %s: cannot create the run directory: %v", o.Out, err)
 	}
@@ -501,17 +545,31 @@ func doRun(ctx context.Context, e *env, o runOptions, cacheFlag string, resuming
 	if prev != nil {
 		man.StartedAt = prev.StartedAt
 	}
+	for _, m := range p.models {
+		if m.Price != nil {
+			if man.Prices == nil {
+				man.Prices = map[string]bench.Price{}
+			}
+			man.Prices[m.Name] = *m.Price
+		}
+	}
 	if err := bench.WriteManifest(dir, man); err != nil {
 		return err
 	}
 
-	spec := bench.RunSpec{RunID: o.RunID, Dir: dir, Suites: p.suites, Models: p.models, Epochs: o.Epochs, Seed: o.Seed,
-		Concurrency: o.Concurrency, Shard: shard, Cache: cache, Warn: e.warnf, WriteResults: true}
 	finishBar := func() {}
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		spec.Progress, finishBar = newProgress(e.stderr)
 	}
-	st, runErr := bench.Run(ctx, spec)
+	st, runErr, done := runBatches(ctx, e, &o, spec, dir, spec.Progress != nil)
+	if errors.Is(runErr, errBatchFileWritten) {
+		finishBar()
+		man.Status = "batch-file"
+		return bench.WriteManifest(dir, man)
+	}
+	if !done {
+		st, runErr = bench.Run(ctx, spec)
+	}
 	finishBar()
 	// The cache writes its last rows and checkpoints its log while the
 	// results are finished: a run that wrote many rows spends tens of
@@ -558,11 +616,14 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 			e.warnf("%v", err)
 		}
 	}
+	man.Cost = st.Cost
 	switch {
 	case runErr == nil && werr == nil && budgetErr == nil:
 		man.Status = "complete"
 	case errors.Is(runErr, context.Canceled):
 		man.Status = "interrupted"
+	case errors.Is(runErr, bench.ErrBudget):
+		man.Status = "stopped"
 	default:
 		man.Status = "failed"
 	}
@@ -587,7 +648,11 @@ func finishRun(e *env, dir string, o runOptions, man *bench.Manifest, st bench.S
 	}
 	fmt.Fprintf(e.stdout, "%s, %s, %s, %d cached → %s\n", count(counts.Trials, "trial"),
 		count(counts.Errors, "generation error"), count(counts.JudgmentErrors, "judgment error"), counts.Cached, dir)
+	printCost(e.stdout, st.Cost)
 	if runErr != nil {
+		if errors.Is(runErr, bench.ErrBudget) {
+			return fmt.Errorf("%w; %d finished trials kept; finish with: mores run --resume %s --max-cost USD (a higher budget)", runErr, counts.Trials, dir)
+		}
 		if errors.Is(runErr, context.Canceled) {
 			return fmt.Errorf("interrupted: %d finished trials kept; finish with: mores run --resume %s", counts.Trials, dir)
 		}

@@ -26,7 +26,7 @@ type Model struct {
 	chatURL string
 	auth    []string      // the Authorization header; nil without a key
 	secrets []string      // the credentials of the base URL
-	slots   chan struct{} // nil: no concurrency limit
+	slots   *adaptive     // the adaptive concurrency limit
 	limiter *rate.Limiter // nil: no rate limit
 }
 
@@ -63,9 +63,7 @@ func New(cfg Config) (*Model, error) {
 		m.auth = []string{"Bearer " + cfg.APIKey}
 	}
 	m.secrets = bench.URLSecrets(cfg.BaseURL)
-	if cfg.Concurrency > 0 {
-		m.slots = make(chan struct{}, cfg.Concurrency)
-	}
+	m.slots = newAdaptive(cfg.Concurrency)
 	if cfg.RPM > 0 {
 		m.limiter = rate.NewLimiter(rate.Limit(cfg.RPM/60), 1)
 	}
@@ -96,6 +94,10 @@ func (m *Model) Endpoint() string {
 	}
 	return "chat"
 }
+
+// DefaultParams returns the model's default sampling parameters (those of
+// its Config), which a request's own parameters override.
+func (m *Model) DefaultParams() bench.GenParams { return m.cfg.Params }
 
 // CacheKey identifies the model and every setting that changes its output:
 // the model name, the base URL, the endpoint, the prompt format and the
@@ -222,14 +224,12 @@ type callFunc func(ctx context.Context) (bench.Completion, error)
 // limiter, then calls under the per-attempt timeout. The returned info is
 // nil when the call was never made (the wait failed).
 func (m *Model) attempt(ctx context.Context, call callFunc, patch []byte) (bench.Completion, *attemptInfo, error) {
-	if m.slots != nil {
-		select {
-		case m.slots <- struct{}{}:
-			defer func() { <-m.slots }()
-		case <-ctx.Done():
-			return bench.Completion{}, nil, ctx.Err()
-		}
+	if err := m.slots.acquire(ctx); err != nil {
+		return bench.Completion{}, nil, err
 	}
+	result := outcomeNone
+	var took time.Duration
+	defer func() { m.slots.release(result, took) }()
 	if m.limiter != nil {
 		if err := m.limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -246,6 +246,12 @@ func (m *Model) attempt(ctx context.Context, call callFunc, patch []byte) (bench
 	start := time.Now()
 	c, err := call(actx)
 	c.Latency = time.Since(start)
+	switch {
+	case err == nil:
+		result, took = outcomeOK, c.Latency
+	case info.status == http.StatusTooManyRequests || info.status == http.StatusServiceUnavailable:
+		result = outcomeThrottled
+	}
 	return c, info, err
 }
 
