@@ -97,6 +97,9 @@ var ErrBudget = errors.New("cost budget reached")
 // beside what was spent stops the run.
 type budget struct {
 	max float64 // 0: no limit
+	// halt, when set, ends every wait of reserve (the run's dispatch
+	// stopped); it ends whenever the context given to reserve does.
+	halt context.Context
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -116,6 +119,9 @@ func (b *budget) reserve(ctx context.Context, est float64) bool {
 	defer b.mu.Unlock()
 	if b.cond == nil {
 		b.cond = sync.NewCond(&b.mu)
+	}
+	if b.halt != nil {
+		ctx = b.halt
 	}
 	stop := context.AfterFunc(ctx, func() {
 		b.mu.Lock()

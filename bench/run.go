@@ -229,6 +229,13 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// dispatch ends when the cost budget stops the run: no trial is
+	// started after it, but requests already sent finish and are
+	// recorded (they are paid for; cancelling them would pay for answers
+	// that are thrown away and sent again on --resume).
+	dispatch, stopDispatch := context.WithCancelCause(ctx)
+	defer stopDispatch(nil)
+	bud.halt = dispatch
 
 	trials := make(chan work, spec.Concurrency*2)
 	entries := make(chan *Entry, spec.Concurrency*4)
@@ -241,7 +248,7 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 			select {
 			case trials <- w:
 				return true
-			case <-ctx.Done():
+			case <-dispatch.Done():
 				return false
 			}
 		})
@@ -263,15 +270,15 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 		go func() {
 			defer wg.Done()
 			for wk := range trials {
-				if ctx.Err() != nil {
+				if dispatch.Err() != nil {
 					continue // drain
 				}
 				t := wk.t
 				ms := models[wk.model]
 				e := runTrial(ctx, spec.Suites[wk.suite].Judges, ms, t, wk.err, bud)
 				if e == nil {
-					if ctx.Err() == nil {
-						cancel(fmt.Errorf("%w: the next request of %s would take the run over --max-cost $%g (spent $%.6f)", ErrBudget, t.Model, spec.MaxCost, bud.total()))
+					if dispatch.Err() == nil {
+						stopDispatch(fmt.Errorf("%w: the next request of %s would take the run over --max-cost $%g (spent $%.6f)", ErrBudget, t.Model, spec.MaxCost, bud.total()))
 					}
 					continue // cancelled mid-trial or over budget: not recorded
 				}
@@ -367,13 +374,13 @@ func Run(ctx context.Context, spec RunSpec) (Stats, error) {
 	}
 
 	// Pair judges run once every trial is in.
-	if ctx.Err() == nil {
+	if dispatch.Err() == nil {
 		if err := runPairJudges(ctx, &spec, j); err != nil {
 			return st, err
 		}
 	}
-	if cause := context.Cause(ctx); cause != nil {
-		return st, cause
+	if cause := context.Cause(dispatch); cause != nil {
+		return st, cause // the run's own cause, or the budget's
 	}
 	return st, nil
 }

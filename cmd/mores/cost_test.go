@@ -106,6 +106,7 @@ func harmlessRequests(t *testing.T) []bench.Request {
 func TestMaxCostStopsTheRunAndResumeFinishesIt(t *testing.T) {
 	srv := benchtest.StartOpenAIServer(t, benchtest.ServerOptions{})
 	c := newCLI(t)
+	c.env["OPENAI_API_KEY"] = "sk-test" // the config's api_key_env
 	out := t.TempDir()
 	dir := filepath.Join(out, "b")
 	// A dear model, so that a few requests reach the budget; the suite's
@@ -200,6 +201,7 @@ func TestDefaultPricesAndCachedAnswersCostNothing(t *testing.T) {
 
 func TestBadPriceInConfigExitsTwo(t *testing.T) {
 	c := newCLI(t)
+	c.env["OPENAI_API_KEY"] = "sk-test" // the config's api_key_env
 	cfg := writeConfig(t, "http://127.0.0.1:1/v1", "    price: {input: -1, output: 2}\n")
 	_, stderr, code := c.run("run", "harmless", "--config", cfg, "--model", "gpt", "--out", t.TempDir())
 	if code != 2 || !strings.Contains(stderr, "models.gpt.price") || !strings.Contains(stderr, "mores.yaml:10") {

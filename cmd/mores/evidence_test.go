@@ -175,7 +175,7 @@ func TestJudgeKeepsTheErrorBudget(t *testing.T) {
 	}
 	// The failed judgments are made again (and fail again), within a
 	// budget of 20%.
-	if stdout := c.mustRun(append(judge, "--max-error-rate", "0.2")...); !strings.Contains(stdout, "judged 1 trials (2 of 2 judgments failed)") {
+	if stdout := c.mustRun(append(judge, "--max-error-rate", "0.2")...); !strings.Contains(stdout, "judged 1 trial (2 of 2 judgments failed)") {
 		t.Errorf("stdout:\n%s", stdout)
 	}
 }

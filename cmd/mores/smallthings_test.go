@@ -29,7 +29,7 @@ func TestVersionFlag(t *testing.T) {
 func TestOneTrialIsSingular(t *testing.T) {
 	c := newCLI(t)
 	out := c.mustRun("run", "--out", t.TempDir(), "--limit", "1", "--model", "m=sim:aligned", "--no-report")
-	if !strings.Contains(out, "1 trial (0 errors, 0 cached)") || strings.Contains(out, "1 trials") {
+	if !strings.Contains(out, "1 trial, 0 generation errors, 0 judgment errors, 0 cached") || strings.Contains(out, "1 trials") {
 		t.Errorf("run line:\n%s", out)
 	}
 }
