@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mores-eval/mores/bench/atomicfile"
 )
 
 // Version is the version of Mores, recorded in every manifest.
@@ -73,25 +75,7 @@ func WriteManifest(dir string, m *Manifest) error {
 		return err
 	}
 	b = append(b, '\n')
-	tmp, err := os.CreateTemp(dir, ".manifest.*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, ManifestFile))
+	return atomicfile.Write(filepath.Join(dir, ManifestFile), 0o644, b)
 }
 
 // ReadManifest reads the manifest of a run directory.

@@ -41,8 +41,12 @@
 //     runs the protocol of the paper's released code.
 //   - human: ratings collected by `mores serve`, blind to model identity.
 //
-// Packages that implement judges call Register from an init function; New
-// builds a judge from its spec and Known lists the names for help texts and
+// This package registers every built-in judge itself, in its init functions
+// (registry.go, builtin.go, protocols.go), with a Factory that calls the
+// implementing package (judges/rule, judges/llm, judges/harm, ...): those
+// packages do not import this one. Register is exported for judges defined
+// outside Mores, which call it from their own init function. New builds a
+// judge from its spec and Known lists the names for help texts and
 // error messages. An unknown judge name or a bad option is a
 // *bench.InputError carrying the spec's line, so that the command can name
 // file, line and field and exit with code 2.

@@ -80,7 +80,8 @@ func startProfile(path string) func() {
 	}
 }
 
-// exitCode maps an error to the exit code of DESIGN.md.
+// exitCode maps an error to its exit code (the table of README.md's CLI
+// tour): a gateError is 1, a usageError or bench input error 2, any other 3.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/mores-eval/mores/judges/human"
+	"github.com/mores-eval/mores/reports"
 	"github.com/spf13/cobra"
 )
 
@@ -32,7 +33,7 @@ summary.parquet) and exits; it is idempotent.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			dir := args[0]
 			if export {
-				n, err := human.Export(dir, db)
+				n, err := human.Export(dir, db, humanSummarize)
 				if err != nil {
 					return err
 				}
@@ -110,4 +111,11 @@ func baseURL(a *net.TCPAddr, host string) string {
 	}
 	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, fmt.Sprint(a.Port))}
 	return u.String()
+}
+
+// humanSummarize writes summary.parquet for the run directory dir, seeded by
+// the run seed: the summarize function of human.Export.
+func humanSummarize(dir string, seed int64) error {
+	_, err := reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(seed)})
+	return err
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/atomicfile"
 )
 
 // Client resolves Hub specs to cached local Parquet files. It is safe for
@@ -388,26 +389,13 @@ func (c *Client) download(ctx context.Context, s Spec, dir string) (*Snapshot, e
 	return snap, nil
 }
 
-// writeAtomic writes name in dir through a temporary file and a rename.
+// writeAtomic writes name in dir through a temporary file and a rename,
+// with the mode 0600 of os.CreateTemp.
 func writeAtomic(dir, name string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(filepath.Join(dir, name), 0o600, data)
 }
 
 // listParquet asks the Hub's Parquet API for the split's file URLs.

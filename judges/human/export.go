@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/mores-eval/mores/bench"
-	"github.com/mores-eval/mores/reports"
 )
 
 // JudgeName is the judge name of human scores.
@@ -50,12 +49,14 @@ type exportKey struct {
 // judge, whose judge name is "pairwise:vs=OTHER". The scores are appended to
 // the journal as bench.EntryScores entries, so every later rebuild of
 // scores.parquet from the journal keeps them, and then responses.parquet,
-// scores.parquet, summary.parquet and the manifest's counts are rewritten.
+// scores.parquet, summary.parquet (by summarize, which the caller passes so
+// that this package does not depend on the reports that compute it; nil
+// leaves summary.parquet as it is) and the manifest's counts are rewritten.
 //
 // Ratings are final (the server rejects a second rating of an item by the
 // same rater), so Export is idempotent: a score already in the journal is
 // not appended again, and exporting twice leaves the same files.
-func Export(dir, dbPath string) (ExportCounts, error) {
+func Export(dir, dbPath string, summarize func(dir string, seed int64) error) (ExportCounts, error) {
 	var c ExportCounts
 	m, err := bench.ReadManifest(dir)
 	if err != nil {
@@ -175,8 +176,10 @@ func Export(dir, dbPath string) (ExportCounts, error) {
 	if err != nil {
 		return c, err
 	}
-	if _, err := reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(m.Seed)}); err != nil {
-		return c, err
+	if summarize != nil {
+		if err := summarize(dir, m.Seed); err != nil {
+			return c, err
+		}
 	}
 	m.Counts = &counts
 	return c, bench.WriteManifest(dir, m)

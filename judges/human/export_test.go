@@ -2,6 +2,7 @@ package human
 
 import (
 	"fmt"
+	"go/build"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func TestExportIsIdempotentAndSurvivesRebuilds(t *testing.T) {
 		}
 	}
 	before := len(readScores(t, dir))
-	n, err := Export(dir, "")
+	n, err := Export(dir, "", writeSummary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestExportIsIdempotentAndSurvivesRebuilds(t *testing.T) {
 		}
 	}
 	// Again: nothing added, the same rows.
-	n, err = Export(dir, "")
+	n, err = Export(dir, "", writeSummary)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestExportIsIdempotentAndSurvivesRebuilds(t *testing.T) {
 	c := login(t, ts.base, ts.token(t, "ann"))
 	st, _, _ := c.state()
 	c.post(map[string]any{"item": st.Item.ID, "alignment": 2, "engagement": 2}, nil)
-	if n, err = Export(dir, ""); err != nil || n.Added != 2 || n.Present != 16 {
+	if n, err = Export(dir, "", writeSummary); err != nil || n.Added != 2 || n.Present != 16 {
 		t.Fatalf("third export: %+v %v", n, err)
 	}
 	sum, err := reports.ReadSummary(dir)
@@ -147,7 +148,7 @@ func TestExportPairwiseOrientation(t *testing.T) {
 			t.Fatal(body)
 		}
 	}
-	if _, err := Export(dir, ""); err != nil {
+	if _, err := Export(dir, "", writeSummary); err != nil {
 		t.Fatal(err)
 	}
 	hr := humanRows(readScores(t, dir))
@@ -168,13 +169,34 @@ func TestExportRefusesAnotherRunsDatabase(t *testing.T) {
 	if _, err := st.initMeta("another-run"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Export(dir, db); err == nil || !strings.Contains(err.Error(), "another-run") {
+	if _, err := Export(dir, db, writeSummary); err == nil || !strings.Contains(err.Error(), "another-run") {
 		t.Fatalf("export into another run: %v", err)
 	}
 	if _, err := Open(t.Context(), Options{Dir: dir, DB: db}); err == nil {
 		t.Fatal("serving another run's database: no error")
 	}
-	if _, err := Export(dir, filepath.Join(t.TempDir(), "missing.sqlite")); err == nil {
+	if _, err := Export(dir, filepath.Join(t.TempDir(), "missing.sqlite"), writeSummary); err == nil {
 		t.Fatal("export of a missing database: no error")
+	}
+}
+
+// writeSummary is the summarize function the command passes to Export.
+func writeSummary(dir string, seed int64) error {
+	_, err := reports.WriteSummary(dir, reports.SummaryOptions{Seed: uint64(seed)})
+	return err
+}
+
+// TestNoReportsImport checks that the package does not import reports (nor
+// any package under it): the summary it rewrites on export is computed by a
+// function its caller passes.
+func TestNoReportsImport(t *testing.T) {
+	pkg, err := build.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, imp := range pkg.Imports {
+		if imp == "github.com/mores-eval/mores/reports" || strings.HasPrefix(imp, "github.com/mores-eval/mores/reports/") {
+			t.Errorf("judges/human imports %s", imp)
+		}
 	}
 }

@@ -15,9 +15,11 @@ import (
 )
 
 // refusalRef is a frozen copy of the refusal judge's classifier as it was
-// before it was made fast (one strings.Index per phrase over a normalized
-// copy built rune by rune). The differential tests below hold the judge to
-// it: every verdict and every reported phrase must be the same.
+// before it was made fast (one search per phrase over a normalized copy
+// built rune by rune), except for the word-boundary search, which is written
+// independently of the judge's (refIndexAtBoundary). The differential tests
+// below hold the judge to it: every verdict and every reported phrase must
+// be the same.
 type refusalRef struct {
 	mode    string
 	phrases []string
@@ -85,8 +87,9 @@ func (r *refusalRef) classifyContains(text string) (bool, string) {
 		}
 	}
 	best, bestAt := "", -1
+	rs := refDecode(hay)
 	for _, p := range r.phrases {
-		at := refIndexAtBoundary(hay, p)
+		at := refIndexAtBoundaryIn(hay, rs, p)
 		if at < 0 {
 			continue
 		}
@@ -97,39 +100,66 @@ func (r *refusalRef) classifyContains(text string) (bool, string) {
 	return bestAt >= 0, best
 }
 
+// refIndexAtBoundary is the boundary rule written again from its
+// specification, not from the judge's code (which finds candidates with
+// strings.Index and decodes the runes around each one): it decodes s once,
+// rune by rune, and tries the phrase at every rune start in order. A match
+// at rune k counts unless the phrase begins with a word rune (a letter or a
+// decimal digit) and rune k-1 is one, or ends with a word rune and the rune
+// after the match is one. The empty phrase is never found.
 func refIndexAtBoundary(s, phrase string) int {
-	if phrase == "" {
+	return refIndexAtBoundaryIn(s, refDecode(s), phrase)
+}
+
+// refRune is a rune of a decoded text and the byte offset it starts at.
+type refRune struct {
+	at int
+	r  rune
+}
+
+// refDecode decodes s rune by rune (an invalid byte is U+FFFD, one byte
+// long) and ends the slice with the end of s as a rune that is no word rune.
+func refDecode(s string) []refRune {
+	rs := make([]refRune, 0, len(s)+1)
+	for at, r := range s {
+		rs = append(rs, refRune{at, r})
+	}
+	return append(rs, refRune{len(s), -1})
+}
+
+// refIndexAtBoundaryIn is refIndexAtBoundary on s decoded as rs.
+func refIndexAtBoundaryIn(s string, rs []refRune, phrase string) int {
+	want := []rune(phrase)
+	if len(want) == 0 || !strings.Contains(s, phrase) {
 		return -1
 	}
-	first, _ := utf8.DecodeRuneInString(phrase)
-	last, _ := utf8.DecodeLastRuneInString(phrase)
-	for off := 0; off <= len(s)-len(phrase); {
-		i := strings.Index(s[off:], phrase)
-		if i < 0 {
-			return -1
+	wordFirst, wordLast := refIsWordRune(want[0]), refIsWordRune(want[len(want)-1])
+	for k := 0; k+len(want) < len(rs); k++ {
+		same := true
+		for j, r := range want {
+			if rs[k+j].r != r {
+				same = false
+				break
+			}
 		}
-		at := off + i
-		end := at + len(phrase)
-		okBefore := true
-		if refIsWordRune(first) && at > 0 {
-			prev, _ := utf8.DecodeLastRuneInString(s[:at])
-			okBefore = !refIsWordRune(prev)
+		from, to := rs[k].at, rs[k+len(want)].at
+		if !same || s[from:to] != phrase { // runes alike, bytes not: invalid UTF-8
+			continue
 		}
-		okAfter := true
-		if refIsWordRune(last) && end < len(s) {
-			next, _ := utf8.DecodeRuneInString(s[end:])
-			okAfter = !refIsWordRune(next)
+		if wordFirst && k > 0 && refIsWordRune(rs[k-1].r) {
+			continue
 		}
-		if okBefore && okAfter {
-			return at
+		if wordLast && refIsWordRune(rs[k+len(want)].r) {
+			continue
 		}
-		_, size := utf8.DecodeRuneInString(s[at:])
-		off = at + size
+		return from
 	}
 	return -1
 }
 
-func refIsWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+// refIsWordRune is the word rune of the specification: a letter (category
+// L) or a decimal digit (category Nd).
+func refIsWordRune(r rune) bool { return r >= 0 && unicode.In(r, unicode.L, unicode.Nd) }
 
 func refNormalizeContains(s string) string {
 	var b strings.Builder
@@ -382,5 +412,70 @@ func FuzzRefusalMatchesReference(f *testing.F) {
 	pairs := refusalPairs(f)
 	f.Fuzz(func(t *testing.T, text string) {
 		compareWithRef(t, pairs, "fuzz", text)
+	})
+}
+
+// boundaryPhrases are the phrases the boundary tests search for: the
+// default lists, the added phrases of refExtra (normalized as the judge
+// stores them) and phrases that begin or end with a non-word rune.
+func boundaryPhrases() []string {
+	var out []string
+	out = append(out, rule.RefusalPhrases...)
+	out = append(out, rule.XSTestPrefixes...)
+	for _, p := range refExtra {
+		out = append(out, refNormalizeContains(p))
+	}
+	return append(out, "", "a", "é", "no.", ".no", "(b)", "b)", "1", "١", "Ⅻ", "x y", "\ufffd")
+}
+
+// TestIndexAtBoundaryMatchesReference holds the boundary search the choice
+// judge uses to the independent reference, on every seed text (and its
+// variants) for every boundary phrase, and checks that the comparison is
+// not vacuous: both found and not-found cases, and matches rejected only
+// by a boundary, occur.
+func TestIndexAtBoundaryMatchesReference(t *testing.T) {
+	texts := []string{"xnox no", "nox no", "ano.b no.", "1a 1", "a١ ١", "ⅫⅫ Ⅻ", "(b)c b)", "éé é", "\xff\ufffd", "\ufffd\xff"}
+	for _, s := range refusalFuzzSeeds {
+		for _, v := range refVariants(s) {
+			texts = append(texts, v, refNormalizeContains(v))
+		}
+	}
+	found, boundary := 0, 0
+	for _, s := range texts {
+		for _, p := range boundaryPhrases() {
+			got, want := rule.IndexAtBoundary(s, p), refIndexAtBoundary(s, p)
+			if got != want {
+				t.Errorf("IndexAtBoundary(%q, %q) = %d, reference %d", firstN(s, 80), p, got, want)
+			}
+			if want >= 0 {
+				found++
+			} else if p != "" && strings.Contains(s, p) {
+				boundary++
+			}
+		}
+	}
+	if found == 0 || boundary == 0 {
+		t.Errorf("%d found, %d rejected by a boundary only: the comparison is vacuous", found, boundary)
+	}
+}
+
+// FuzzIndexAtBoundaryMatchesReference checks on random texts and phrases
+// that the boundary search agrees with the independent reference. Phrases
+// are valid UTF-8, as every caller's are (normalized rune by rune); texts
+// may be anything.
+func FuzzIndexAtBoundaryMatchesReference(f *testing.F) {
+	for _, s := range refusalFuzzSeeds {
+		f.Add(s, "i cannot")
+	}
+	f.Add("xnox no", "no")
+	f.Add("a\xffb", "b")
+	f.Add("\u0192", "\x92") // an invalid phrase, skipped: it matches inside a rune
+	f.Fuzz(func(t *testing.T, s, phrase string) {
+		if !utf8.ValidString(phrase) {
+			t.Skip("phrase is not valid UTF-8")
+		}
+		if got, want := rule.IndexAtBoundary(s, phrase), refIndexAtBoundary(s, phrase); got != want {
+			t.Errorf("IndexAtBoundary(%q, %q) = %d, reference %d", s, phrase, got, want)
+		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mores-eval/mores/bench"
+	"github.com/mores-eval/mores/bench/atomicfile"
 	"github.com/mores-eval/mores/reports"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -245,22 +246,5 @@ func WriteAll(dir, outDir string, opt Options) ([]string, error) {
 
 // writeFile writes path atomically.
 func writeFile(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if err := fill(tmp); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, 0o644, fill)
 }
