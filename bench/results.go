@@ -310,10 +310,13 @@ func writeResultsInOrder(dir, jpath, runID string) (ResultCounts, bool, error) {
 // sequentially.
 func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
 	var rc ResultCounts
+	var lines int
 	if compressed(jpath) {
 		// The second pass reads entries at their offsets: it reads a
-		// plain copy of the journal, removed when done.
-		plain, err := plainCopy(dir, jpath)
+		// plain copy of the journal, removed when done. Its lines are
+		// counted, so that refs is allocated once, not grown.
+		plain, n, err := plainCopy(dir, jpath)
+		lines = n
 		if plain != "" {
 			defer os.Remove(plain)
 		}
@@ -323,7 +326,7 @@ func writeResultsSorted(dir, jpath, runID string) (ResultCounts, error) {
 		jpath = plain
 	}
 	seed := maphash.MakeSeed()
-	var refs []journalRef
+	refs := make([]journalRef, 0, lines)
 	d := newEntryDecoder()
 	lineNo := 0
 	if err := scanLines(jpath, func(off int64, line []byte) error {
@@ -573,14 +576,16 @@ func (sb *scoreBuffer) flush() error {
 
 // plainCopy writes the lines of the zstd journal jpath to a temporary file
 // in dir (which RemoveStaleTemps removes, should the process be killed) and
-// returns its name.
-func plainCopy(dir, jpath string) (string, error) {
+// returns its name and number of lines.
+func plainCopy(dir, jpath string) (string, int, error) {
 	f, err := os.CreateTemp(dir, ".journal-sort-*")
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
+	lines := 0
 	err = scanLines(jpath, func(_ int64, line []byte) error {
+		lines++
 		_, err := w.Write(line)
 		return err
 	})
@@ -590,5 +595,5 @@ func plainCopy(dir, jpath string) (string, error) {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return f.Name(), err
+	return f.Name(), lines, err
 }
