@@ -83,63 +83,31 @@ type unitAcc struct {
 }
 
 // sampleAcc folds the trials of one sample of a group as they stream in:
-// the running mean of its closed trials (their values averaged first), and
-// the trial being read, closed when the next epoch of the sample starts.
-// Rows of one trial that follow each other (ratings) add to it; a trial
-// met again after another epoch of its sample started cannot be folded in
-// first-appearance order, and sends its group to the exact form.
+// the running mean of their values, in order of appearance. A trial met
+// twice (several ratings) must be averaged before it joins the mean, which
+// cannot be done in one pass: its group is then rebuilt in the exact form
+// (one entry per trial) from a second pass.
 type sampleAcc struct {
-	mean     float64
-	curSum   float64
-	seen     uint64             // epochs 0..63 met
-	seenMore map[int32]struct{} // other epochs met
-	n        int32              // closed trials
-	curEpoch int32
-	curN     int32 // values of the trial being read (0: none)
-	sample   uint32
-}
-
-func (a *sampleAcc) met(e int32) bool {
-	if e >= 0 && e < 64 {
-		return a.seen&(1<<e) != 0
-	}
-	_, ok := a.seenMore[e]
-	return ok
-}
-
-func (a *sampleAcc) mark(e int32) {
-	if e >= 0 && e < 64 {
-		a.seen |= 1 << e
-		return
-	}
-	if a.seenMore == nil {
-		a.seenMore = map[int32]struct{}{}
-	}
-	a.seenMore[e] = struct{}{}
-}
-
-// close folds the trial being read into the running mean. A running mean
-// stays exactly v for epochs that all score v.
-func (a *sampleAcc) close() {
-	if a.curN == 0 {
-		return
-	}
-	a.n++
-	a.mean += (a.curSum/float64(a.curN) - a.mean) / float64(a.n)
-	a.curSum, a.curN = 0, 0
+	mean   float64
+	seen   uint64 // epochs 0..63 met
+	n      uint32
+	sample uint32
 }
 
 // scoreGroup holds the values of one suite × model × attack × judge ×
 // metric: one accumulator per sample, in order of first appearance. Its
-// memory grows with the samples, not the trials; only a group whose
-// trials revisit (see sampleAcc) keeps one entry per trial (exact).
+// memory grows with the samples, not the trials; only a group with
+// several values of one trial keeps one entry per trial (exact).
 type scoreGroup struct {
-	accs    []sampleAcc
-	pos     map[uint32]int32 // sample → index in accs
-	errors  int
-	dups    bool
-	revisit bool
-	exact   *exactGroup
+	accs []sampleAcc
+	// pos maps a sample of the run to 1 + its index in accs (0: none).
+	pos []int32
+	// seenMore holds the trials of epochs outside 0..63 met.
+	seenMore map[unit]struct{}
+	errors   int
+	dups     bool
+	revisit  bool
+	exact    *exactGroup
 }
 
 // exactGroup is a group kept per trial, in order of first appearance.
@@ -151,9 +119,10 @@ type exactGroup struct {
 // groupMeans are a group's samples in order of first appearance with
 // their means, and whether a sample had several epochs.
 type groupMeans struct {
-	order  []uint32
-	means  []float64
-	pos    map[uint32]int32
+	order []uint32
+	means []float64
+	// pos maps a sample to 1 + its index in order (0: none).
+	pos    []int32
 	epochs bool
 }
 
@@ -171,26 +140,40 @@ func (g *scoreGroup) add(sample uint32, epoch int32, v float64) {
 		g.exact.units[u] = a
 		return
 	}
-	i, ok := g.pos[sample]
-	if !ok {
+	for int(sample) >= len(g.pos) {
+		g.pos = append(g.pos, 0)
+	}
+	i := g.pos[sample] - 1
+	if i < 0 {
 		i = int32(len(g.accs))
-		g.pos[sample] = i
+		g.pos[sample] = i + 1
 		g.accs = append(g.accs, sampleAcc{sample: sample})
 	}
 	a := &g.accs[i]
-	switch {
-	case a.curN > 0 && a.curEpoch == epoch:
-		g.dups = true
-	case a.met(epoch):
-		g.dups, g.revisit = true, true
-		return
-	default:
-		a.close()
-		a.curEpoch = epoch
-		a.mark(epoch)
+	if epoch >= 0 && epoch < 64 {
+		if a.seen&(1<<epoch) != 0 {
+			g.dups, g.revisit = true, true
+			return
+		}
+		a.seen |= 1 << epoch
+	} else {
+		u := unit{sample, epoch}
+		if _, ok := g.seenMore[u]; ok {
+			g.dups, g.revisit = true, true
+			return
+		}
+		if g.seenMore == nil {
+			g.seenMore = map[unit]struct{}{}
+		}
+		g.seenMore[u] = struct{}{}
 	}
-	a.curSum += v
-	a.curN++
+	// The value as the exact form sees it (the sum of one value, 0 + v),
+	// folded into a running mean, which stays exactly v for epochs that
+	// all score v.
+	t := 0.0
+	t += v
+	a.n++
+	a.mean += (t - a.mean) / float64(a.n)
 }
 
 // hasValues reports whether the group has a value.
@@ -231,19 +214,22 @@ func (g *scoreGroup) finish() *groupMeans {
 		for i, a := range accs {
 			m.means[i] = a.mean
 		}
-		m.pos = by
+		for i, id := range m.order {
+			for int(id) >= len(m.pos) {
+				m.pos = append(m.pos, 0)
+			}
+			m.pos[id] = int32(i) + 1
+		}
 	} else {
 		m.order = make([]uint32, len(g.accs))
 		m.means = make([]float64, len(g.accs))
-		for i := range g.accs {
-			a := g.accs[i]
-			a.close()
+		m.pos = g.pos
+		for i, a := range g.accs {
 			if a.n > 1 {
 				m.epochs = true
 			}
 			m.order[i], m.means[i] = a.sample, a.mean
 		}
-		m.pos = g.pos
 	}
 	return m
 }
@@ -298,7 +284,7 @@ func (rs *RunScores) group(k Key) *scoreGroup {
 	g := rs.groups[k]
 	if g == nil {
 		rs.models[k.Model] = true
-		g = &scoreGroup{pos: map[uint32]int32{}}
+		g = &scoreGroup{}
 		rs.groups[k] = g
 	}
 	rs.last.k, rs.last.g = k, g
@@ -679,9 +665,9 @@ func compareGroup(k Key, base, head *RunScores, opt CompareOptions) Delta {
 		if !ok {
 			continue
 		}
-		if j, ok := hm.pos[hs]; ok {
+		if int(hs) < len(hm.pos) && hm.pos[hs] > 0 {
 			pb = append(pb, bm.means[i])
-			ph = append(ph, hm.means[j])
+			ph = append(ph, hm.means[hm.pos[hs]-1])
 		}
 	}
 	seed := rowSeed(opt.Seed, k)

@@ -449,11 +449,14 @@ func TestCompareAlikeEpochsAgainstOne(t *testing.T) {
 // after the next epoch of the sample started (samples 0, 3, ...), which a
 // per-sample running mean cannot fold in order. Trial means are
 // 0.5 and 0 (0.25), 1 and 0.5 (0.75), 0 and 1 (0.5): the mean is 0.5.
-func revisitRows() []bench.ScoreRow {
+// Epochs start at epoch0.
+func revisitRows(epoch0 int) []bench.ScoreRow {
 	var rows []bench.ScoreRow
 	for i := range 12 {
 		id := fmt.Sprintf("s%02d", i)
-		add := func(epoch int, v float64) { rows = append(rows, score("x", id, "m", "none", epoch, "j", "pass", v)) }
+		add := func(epoch int, v float64) {
+			rows = append(rows, score("x", id, "m", "none", epoch0+epoch, "j", "pass", v))
+		}
 		switch i % 3 {
 		case 0:
 			add(0, 1)
@@ -484,8 +487,11 @@ func TestCompareStreamedRunAveragesRevisitedTrials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	added := NewRunScores("base")
-	for _, r := range revisitRows() {
+	added, far := NewRunScores("base"), NewRunScores("base")
+	for _, r := range revisitRows(100) { // epochs beyond a 64-bit set
+		far.Add(r)
+	}
+	for _, r := range revisitRows(1) {
 		r.RunID = "base"
 		added.Add(r)
 		if err := w.Write(r); err != nil {
@@ -504,7 +510,7 @@ func TestCompareStreamedRunAveragesRevisitedTrials(t *testing.T) {
 		head.Add(score("x", fmt.Sprintf("s%02d", i), "m", "none", 0, "j", "pass", 1))
 	}
 	var got []string
-	for _, base := range []*RunScores{added, read} {
+	for _, base := range []*RunScores{added, read, far} {
 		c := Compare(base, head, CompareOptions{Seed: 1, Resamples: 500})
 		if len(c.Deltas) != 1 {
 			t.Fatalf("%d rows", len(c.Deltas))
@@ -515,7 +521,7 @@ func TestCompareStreamedRunAveragesRevisitedTrials(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%+v", d))
 	}
-	if got[0] != got[1] {
-		t.Errorf("Add and ReadRunScores differ:\n%s\n%s", got[0], got[1])
+	if got[0] != got[1] || got[0] != got[2] {
+		t.Errorf("Add, ReadRunScores and epochs from 100 differ:\n%s\n%s\n%s", got[0], got[1], got[2])
 	}
 }
