@@ -316,6 +316,8 @@ type ScoreValue struct {
 	Value *float64
 	// Rater is the human rater of the row ("" for a judge).
 	Rater string
+	// SampleID is the row's sample.
+	SampleID string
 	// Unit identifies the row's trial unit within one ScanScoreValues:
 	// rows of one unit, such as the ratings of one response by several
 	// people, share it. Its high 32 bits identify the sample (rows of the
@@ -404,7 +406,7 @@ func ScanScoreValues(path string, fn func(*ScoreValue) error) error {
 		for r := range n {
 			sv.RunID, sv.Suite, sv.Model = names[ids[0][r]], names[ids[1][r]], names[ids[2][r]]
 			sv.Attack, sv.Judge, sv.Metric = names[ids[3][r]], names[ids[4][r]], names[ids[5][r]]
-			sv.Rater = names[ids[6][r]]
+			sv.Rater, sv.SampleID = names[ids[6][r]], names[ids[7][r]]
 			sv.Unit = uint64(uint32(ids[7][r]))<<32 | uint64(uint32(epochs[r]))
 			sv.Value = nil
 			if !null[r] {

@@ -70,10 +70,10 @@ type CompareOptions struct {
 	AllowMissing bool
 }
 
-// unit identifies a trial within a group: the pairing key of a comparison
-// together with the group's suite, model and attack.
+// unit identifies a trial within a group: a sample (its index in the
+// run's samples) and an epoch.
 type unit struct {
-	sample string
+	sample uint32
 	epoch  int32
 }
 
@@ -82,16 +82,162 @@ type unitAcc struct {
 	n   int32
 }
 
+// sampleAcc folds the trials of one sample of a group as they stream in:
+// the running mean of their values, in order of appearance. A trial met
+// twice (several ratings) must be averaged before it joins the mean, which
+// cannot be done in one pass: its group is then rebuilt in the exact form
+// (one entry per trial) from a second pass.
+type sampleAcc struct {
+	mean   float64
+	seen   uint64 // epochs 0..63 met
+	n      uint32
+	sample uint32
+}
+
+// scoreGroup holds the values of one suite × model × attack × judge ×
+// metric: one accumulator per sample, in order of first appearance. Its
+// memory grows with the samples, not the trials; only a group with
+// several values of one trial keeps one entry per trial (exact).
 type scoreGroup struct {
-	units  map[unit]unitAcc
-	order  []unit
-	errors int
-	dups   bool
+	accs []sampleAcc
+	// pos maps a sample of the run to 1 + its index in accs (0: none).
+	pos []int32
+	// seenMore holds the trials of epochs outside 0..63 met.
+	seenMore map[unit]struct{}
+	errors   int
+	dups     bool
+	revisit  bool
+	exact    *exactGroup
+}
+
+// exactGroup is a group kept per trial, in order of first appearance.
+type exactGroup struct {
+	units map[unit]unitAcc
+	order []unit
+}
+
+// groupMeans are a group's samples in order of first appearance with
+// their means, and whether a sample had several epochs.
+type groupMeans struct {
+	order []uint32
+	means []float64
+	// pos maps a sample to 1 + its index in order (0: none).
+	pos    []int32
+	epochs bool
+}
+
+func (g *scoreGroup) add(sample uint32, epoch int32, v float64) {
+	if g.exact != nil {
+		u := unit{sample, epoch}
+		a, seen := g.exact.units[u]
+		if !seen {
+			g.exact.order = append(g.exact.order, u)
+		} else {
+			g.dups = true
+		}
+		a.sum += v
+		a.n++
+		g.exact.units[u] = a
+		return
+	}
+	for int(sample) >= len(g.pos) {
+		g.pos = append(g.pos, 0)
+	}
+	i := g.pos[sample] - 1
+	if i < 0 {
+		i = int32(len(g.accs))
+		g.pos[sample] = i + 1
+		g.accs = append(g.accs, sampleAcc{sample: sample})
+	}
+	a := &g.accs[i]
+	if epoch >= 0 && epoch < 64 {
+		if a.seen&(1<<epoch) != 0 {
+			g.dups, g.revisit = true, true
+			return
+		}
+		a.seen |= 1 << epoch
+	} else {
+		u := unit{sample, epoch}
+		if _, ok := g.seenMore[u]; ok {
+			g.dups, g.revisit = true, true
+			return
+		}
+		if g.seenMore == nil {
+			g.seenMore = map[unit]struct{}{}
+		}
+		g.seenMore[u] = struct{}{}
+	}
+	// The value as the exact form sees it (the sum of one value, 0 + v),
+	// folded into a running mean, which stays exactly v for epochs that
+	// all score v.
+	t := 0.0
+	t += v
+	a.n++
+	a.mean += (t - a.mean) / float64(a.n)
+}
+
+// hasValues reports whether the group has a value.
+func (g *scoreGroup) hasValues() bool {
+	if g.exact != nil {
+		return len(g.exact.order) > 0
+	}
+	return len(g.accs) > 0
+}
+
+// finish computes the sample means of the group (the group can still
+// take rows).
+func (g *scoreGroup) finish() *groupMeans {
+	m := &groupMeans{}
+	if g.exact != nil {
+		type acc struct {
+			mean float64
+			n    int
+		}
+		by := make(map[uint32]int32, len(g.exact.order))
+		var accs []acc
+		for _, u := range g.exact.order {
+			t := g.exact.units[u]
+			i, ok := by[u.sample]
+			if !ok {
+				i = int32(len(accs))
+				by[u.sample] = i
+				accs = append(accs, acc{})
+				m.order = append(m.order, u.sample)
+			} else {
+				m.epochs = true
+			}
+			a := &accs[i]
+			a.n++
+			a.mean += (t.sum/float64(t.n) - a.mean) / float64(a.n)
+		}
+		m.means = make([]float64, len(accs))
+		for i, a := range accs {
+			m.means[i] = a.mean
+		}
+		for i, id := range m.order {
+			for int(id) >= len(m.pos) {
+				m.pos = append(m.pos, 0)
+			}
+			m.pos[id] = int32(i) + 1
+		}
+	} else {
+		m.order = make([]uint32, len(g.accs))
+		m.means = make([]float64, len(g.accs))
+		m.pos = g.pos
+		for i, a := range g.accs {
+			if a.n > 1 {
+				m.epochs = true
+			}
+			m.order[i], m.means[i] = a.sample, a.mean
+		}
+	}
+	return m
 }
 
 // RunScores holds the scores of one run in the compact form a comparison
-// needs: per suite × model × attack × judge × metric, one value per trial
-// (sample, epoch). Explanations and labels are not kept.
+// needs: per suite × model × attack × judge × metric, the mean of each
+// sample over its epochs (several values of one trial averaged first),
+// folded as the scores stream in. Explanations and labels are not kept.
 type RunScores struct {
 	// Label names the run in outputs (its run id, or its directory).
 	Label string
@@ -100,11 +246,23 @@ type RunScores struct {
 	Directions map[string]map[string]bool
 	models     map[string]bool
 	groups     map[Key]*scoreGroup
+	// samples numbers the sample ids of the run; names are the ids.
+	samples map[string]uint32
+	names   []string
+	// rows keeps the rows given to Add (not those read from a file), to
+	// replay them into the exact form of a group whose trials revisit.
+	rows     []bench.ScoreRow
+	fromFile bool
+	last     struct {
+		k Key
+		g *scoreGroup
+	}
 }
 
 // NewRunScores returns an empty RunScores.
 func NewRunScores(label string) *RunScores {
-	return &RunScores{Label: label, Directions: map[string]map[string]bool{}, models: map[string]bool{}, groups: map[Key]*scoreGroup{}}
+	return &RunScores{Label: label, Directions: map[string]map[string]bool{}, models: map[string]bool{}, groups: map[Key]*scoreGroup{},
+		samples: map[string]uint32{}}
 }
 
 // AddModel records a model of the run (one that may have no scores).
@@ -113,36 +271,90 @@ func (rs *RunScores) AddModel(name string) { rs.models[name] = true }
 // Add records one score row. A nil or NaN value counts as a judge error;
 // several values for one trial are averaged.
 func (rs *RunScores) Add(r bench.ScoreRow) {
-	rs.models[r.Model] = true
-	k := Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}
+	if !rs.fromFile {
+		rs.rows = append(rs.rows, r)
+	}
+	rs.add(Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}, r.SampleID, r.Epoch, r.Value)
+}
+
+func (rs *RunScores) group(k Key) *scoreGroup {
+	if rs.last.g != nil && rs.last.k == k {
+		return rs.last.g
+	}
 	g := rs.groups[k]
 	if g == nil {
-		g = &scoreGroup{units: map[unit]unitAcc{}}
+		rs.models[k.Model] = true
+		g = &scoreGroup{}
 		rs.groups[k] = g
 	}
-	if r.Value == nil || math.IsNaN(*r.Value) {
+	rs.last.k, rs.last.g = k, g
+	return g
+}
+
+func (rs *RunScores) add(k Key, sample string, epoch int32, v *float64) {
+	g := rs.group(k)
+	if v == nil || math.IsNaN(*v) {
 		g.errors++
 		return
 	}
-	u := unit{r.SampleID, r.Epoch}
-	a, seen := g.units[u]
-	if !seen {
-		g.order = append(g.order, u)
-	} else {
-		g.dups = true
+	id, ok := rs.samples[sample]
+	if !ok {
+		id = uint32(len(rs.names))
+		rs.names = append(rs.names, sample)
+		rs.samples[sample] = id
 	}
-	a.sum += *r.Value
-	a.n++
-	g.units[u] = a
+	g.add(id, epoch, *v)
 }
 
-// ReadRunScores reads the manifest and scores.parquet of a run directory.
+// redoRevisits rebuilds the groups whose trials revisit in their exact
+// form, from the rows again (replay calls its function with each row).
+func (rs *RunScores) redoRevisits(replay func(fn func(k Key, sample string, epoch int32, v *float64)) error) error {
+	redo := map[Key]*scoreGroup{}
+	for k, g := range rs.groups {
+		if g.revisit {
+			*g = scoreGroup{exact: &exactGroup{units: map[unit]unitAcc{}}}
+			redo[k] = g
+		}
+	}
+	if len(redo) == 0 {
+		return nil
+	}
+	return replay(func(k Key, sample string, epoch int32, v *float64) {
+		g := redo[k]
+		if g == nil {
+			return
+		}
+		if v == nil || math.IsNaN(*v) {
+			g.errors++
+			return
+		}
+		g.add(rs.samples[sample], epoch, *v)
+	})
+}
+
+// finish makes every group exact where needed; called before comparing.
+func (rs *RunScores) finish() {
+	if rs.fromFile {
+		return
+	}
+	_ = rs.redoRevisits(func(fn func(Key, string, int32, *float64)) error {
+		for _, r := range rs.rows {
+			fn(Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}, r.SampleID, r.Epoch, r.Value)
+		}
+		return nil
+	})
+}
+
+// ReadRunScores reads the manifest and scores.parquet of a run directory,
+// streaming the scores: its memory grows with the samples × metrics, not
+// the trials.
 func ReadRunScores(dir string) (*RunScores, error) {
 	m, err := bench.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
 	rs := NewRunScores(m.RunID)
+	rs.fromFile = true
 	if rs.Label == "" {
 		rs.Label = dir
 	}
@@ -154,11 +366,17 @@ func ReadRunScores(dir string) (*RunScores, error) {
 	for _, mm := range m.Models {
 		rs.AddModel(mm.Name)
 	}
-	err = bench.ReadParquet(filepath.Join(dir, bench.ScoresFile), func(r bench.ScoreRow) error {
-		rs.Add(r)
-		return nil
-	})
-	if err != nil {
+	path := filepath.Join(dir, bench.ScoresFile)
+	scan := func(fn func(k Key, sample string, epoch int32, v *float64)) error {
+		return bench.ScanScoreValues(path, func(r *bench.ScoreValue) error {
+			fn(Key{r.Suite, r.Model, r.Attack, r.Judge, r.Metric}, r.SampleID, int32(uint32(r.Unit)), r.Value)
+			return nil
+		})
+	}
+	if err := scan(rs.add); err != nil {
+		return nil, err
+	}
+	if err := rs.redoRevisits(scan); err != nil {
 		return nil, err
 	}
 	return rs, nil
@@ -330,6 +548,8 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 	}
 	slices.Sort(c.OnlyBase)
 	slices.Sort(c.OnlyHead)
+	base.finish()
+	head.finish()
 	var keys []Key
 	for k := range base.groups {
 		if !head.models[k.Model] {
@@ -337,7 +557,7 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 		}
 		if hg, ok := head.groups[k]; ok {
 			keys = append(keys, k)
-			if len(hg.units) == 0 && len(base.groups[k].units) > 0 {
+			if !hg.hasValues() && base.groups[k].hasValues() {
 				// Every head score of the metric is an error: as good as
 				// missing (a judge that stopped answering).
 				c.Missing = append(c.Missing, rowName(k.Suite, k.Judge, k.Metric, k.Attack, k.Model)+" (every head score is an error)")
@@ -359,7 +579,7 @@ func Compare(base, head *RunScores, opt CompareOptions) *Comparison {
 	slices.Sort(c.Missing)
 	slices.SortFunc(keys, compareKeys)
 	for _, k := range keys {
-		d := compareGroup(k, base.groups[k], head.groups[k], opt)
+		d := compareGroup(k, base, head, opt)
 		d.Direction = direction(k, head, base)
 		if d.Direction == DirectionUnknown {
 			d.Warnings = append(d.Warnings, WarnDirectionUnknown)
@@ -422,7 +642,8 @@ func rowSeed(seed uint64, k Key) uint64 {
 	return seed ^ h.Sum64()
 }
 
-func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
+func compareGroup(k Key, base, head *RunScores, opt CompareOptions) Delta {
+	b, h := base.groups[k], head.groups[k]
 	nan := math.NaN()
 	d := Delta{Key: k, BaseMean: nan, HeadMean: nan, Diff: nan, CILow: nan, CIHigh: nan, P: nan, PAdj: nan}
 	if b.dups || h.dups {
@@ -434,21 +655,24 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 	// The unit of a test is the sample: its epochs are one cluster, so
 	// each side's epochs of a sample are averaged and samples are paired
 	// (pairing epochs would count K alike answers as K pieces of evidence).
-	bOrder, bMeans, bEpochs := sampleMeans(b)
-	hOrder, hMeans, hEpochs := sampleMeans(h)
-	if bEpochs || hEpochs {
+	bm, hm := b.finish(), h.finish()
+	if bm.epochs || hm.epochs {
 		d.Warnings = append(d.Warnings, WarnEpochsAveraged)
 	}
 	var pb, ph []float64
-	for _, s := range bOrder {
-		if hv, ok := hMeans[s]; ok {
-			pb = append(pb, bMeans[s])
-			ph = append(ph, hv)
+	for i, s := range bm.order {
+		hs, ok := head.samples[base.names[s]]
+		if !ok {
+			continue
+		}
+		if int(hs) < len(hm.pos) && hm.pos[hs] > 0 {
+			pb = append(pb, bm.means[i])
+			ph = append(ph, hm.means[hm.pos[hs]-1])
 		}
 	}
 	seed := rowSeed(opt.Seed, k)
 	if len(pb) > 0 {
-		if len(pb) < len(bOrder) || len(pb) < len(hOrder) {
+		if len(pb) < len(bm.order) || len(pb) < len(hm.order) {
 			d.Warnings = append(d.Warnings, WarnPartlyPaired)
 		}
 		d.N, d.BaseN, d.HeadN = len(pb), len(pb), len(pb)
@@ -478,7 +702,7 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 		}
 		return d
 	}
-	vb, vh := valuesOf(bOrder, bMeans), valuesOf(hOrder, hMeans)
+	vb, vh := bm.means, hm.means
 	d.BaseN, d.HeadN = len(vb), len(vh)
 	if len(vb) == 0 || len(vh) == 0 {
 		if len(vb) > 0 {
@@ -499,44 +723,6 @@ func compareGroup(k Key, b, h *scoreGroup, opt CompareOptions) Delta {
 		d.Warnings = append(d.Warnings, WarnSmallN)
 	}
 	return d
-}
-
-// sampleMeans returns the samples of g in order of first appearance and
-// the mean of each over its epochs (the several values of one trial, such
-// as ratings, are averaged first), and whether a sample has several
-// epochs.
-func sampleMeans(g *scoreGroup) (order []string, means map[string]float64, epochs bool) {
-	type acc struct {
-		mean float64
-		n    int
-	}
-	by := make(map[string]acc, len(g.order))
-	for _, u := range g.order {
-		t := g.units[u]
-		a, ok := by[u.sample]
-		if !ok {
-			order = append(order, u.sample)
-		} else {
-			epochs = true
-		}
-		// A running mean stays exactly v for epochs that all score v.
-		a.n++
-		a.mean += (t.sum/float64(t.n) - a.mean) / float64(a.n)
-		by[u.sample] = a
-	}
-	means = make(map[string]float64, len(by))
-	for s, a := range by {
-		means[s] = a.mean
-	}
-	return order, means, epochs
-}
-
-func valuesOf(order []string, means map[string]float64) []float64 {
-	out := make([]float64, len(order))
-	for i, s := range order {
-		out[i] = means[s]
-	}
-	return out
 }
 
 func mean(xs []float64) float64 {

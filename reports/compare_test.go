@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -440,5 +441,87 @@ func TestCompareAlikeEpochsAgainstOne(t *testing.T) {
 	d := Compare(base, head, CompareOptions{Seed: 1}).Deltas[0]
 	if d.N != 30 || d.Diff != 0 || d.CILow != 0 || d.CIHigh != 0 || d.BaseMean != d.HeadMean || d.Verdict != Unchanged {
 		t.Errorf("%+v; want 30 pairs, a difference of exactly 0", d)
+	}
+}
+
+// revisitRows are 12 samples of a 0/1 metric in 2 epochs, with a second
+// rating of some trials: right after the first (samples 1, 4, ...) or
+// after the next epoch of the sample started (samples 0, 3, ...), which a
+// per-sample running mean cannot fold in order. Trial means are
+// 0.5 and 0 (0.25), 1 and 0.5 (0.75), 0 and 1 (0.5): the mean is 0.5.
+// Epochs start at epoch0.
+func revisitRows(epoch0 int) []bench.ScoreRow {
+	var rows []bench.ScoreRow
+	for i := range 12 {
+		id := fmt.Sprintf("s%02d", i)
+		add := func(epoch int, v float64) {
+			rows = append(rows, score("x", id, "m", "none", epoch0+epoch, "j", "pass", v))
+		}
+		switch i % 3 {
+		case 0:
+			add(0, 1)
+			add(1, 0)
+			add(0, 0)
+		case 1:
+			add(0, 1)
+			add(1, 1)
+			add(1, 0)
+		default:
+			add(0, 0)
+			add(1, 1)
+		}
+	}
+	return rows
+}
+
+// TestCompareStreamedRunAveragesRevisitedTrials reads a run with ratings
+// of one trial apart from each other (as mores import-judgments may write
+// them): ReadRunScores streams scores.parquet per sample and must give
+// the comparison that the rows given to Add give, trial means first.
+func TestCompareStreamedRunAveragesRevisitedTrials(t *testing.T) {
+	dir := t.TempDir()
+	if err := bench.WriteManifest(dir, &bench.Manifest{RunID: "base", Status: "complete", Models: []bench.ManifestModel{{Name: "m"}}}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := bench.CreateParquet[bench.ScoreRow](filepath.Join(dir, bench.ScoresFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, far := NewRunScores("base"), NewRunScores("base")
+	for _, r := range revisitRows(100) { // epochs beyond a 64-bit set
+		far.Add(r)
+	}
+	for _, r := range revisitRows(1) {
+		r.RunID = "base"
+		added.Add(r)
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	read, err := ReadRunScores(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := NewRunScores("head")
+	for i := range 12 {
+		head.Add(score("x", fmt.Sprintf("s%02d", i), "m", "none", 0, "j", "pass", 1))
+	}
+	var got []string
+	for _, base := range []*RunScores{added, read, far} {
+		c := Compare(base, head, CompareOptions{Seed: 1, Resamples: 500})
+		if len(c.Deltas) != 1 {
+			t.Fatalf("%d rows", len(c.Deltas))
+		}
+		d := c.Deltas[0]
+		if d.N != 12 || d.BaseMean != 0.5 || d.HeadMean != 1 || !slices.Contains(d.Warnings, WarnDuplicates) || !slices.Contains(d.Warnings, WarnEpochsAveraged) {
+			t.Errorf("n %d, base mean %v (want 0.5), head mean %v, warnings %q", d.N, d.BaseMean, d.HeadMean, d.Warnings)
+		}
+		got = append(got, fmt.Sprintf("%+v", d))
+	}
+	if got[0] != got[1] || got[0] != got[2] {
+		t.Errorf("Add, ReadRunScores and epochs from 100 differ:\n%s\n%s\n%s", got[0], got[1], got[2])
 	}
 }
