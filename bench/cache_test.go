@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 )
 
@@ -58,58 +57,64 @@ func TestCacheDropsTheTablesOfEarlierVersions(t *testing.T) {
 }
 
 func TestCacheKeepsModelsApartAndFindsItsOwnWrites(t *testing.T) {
-	// In a synctest bubble the writer's flush tick comes on the bubble's
-	// clock, without waiting in real time.
-	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		c, err := OpenCache(dir)
-		if err != nil {
-			t.Fatal(err)
+	dir := t.TempDir()
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := c.Model("model a"), c.Model("model b")
+	if c.Model("model a") != a {
+		t.Error("Model returned a second part for the same key")
+	}
+	req := Request{Messages: []Message{{Role: "user", Content: "hi"}}, Epoch: 1}
+	if a.Key(req) == b.Key(req) {
+		t.Fatal("two models give the same request the same key")
+	}
+	ctx := context.Background()
+	if _, ok := a.Get(ctx, a.Key(req)); ok {
+		t.Fatal("an empty cache hit")
+	}
+	a.Put(a.Key(req), Completion{Text: "from a", Attempts: 2})
+	// The write is asynchronous: within this process it is found once
+	// written.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, ok := a.Get(ctx, a.Key(req))
+		if ok {
+			if got.Text != "from a" || got.Attempts != 2 {
+				t.Errorf("hit: %+v", got)
+			}
+			break
 		}
-		a, b := c.Model("model a"), c.Model("model b")
-		if c.Model("model a") != a {
-			t.Error("Model returned a second part for the same key")
+		if time.Now().After(deadline) {
+			t.Fatal("a completion written in this process was never found")
 		}
-		req := Request{Messages: []Message{{Role: "user", Content: "hi"}}, Epoch: 1}
-		if a.Key(req) == b.Key(req) {
-			t.Fatal("two models give the same request the same key")
-		}
-		ctx := context.Background()
-		if _, ok := a.Get(ctx, a.Key(req)); ok {
-			t.Fatal("an empty cache hit")
-		}
-		a.Put(a.Key(req), Completion{Text: "from a", Attempts: 2})
-		// The write is asynchronous: the writer flushes on its tick (every
-		// 200 ms of the bubble's clock), and the completion is found after it.
-		time.Sleep(250 * time.Millisecond)
-		if got, ok := a.Get(ctx, a.Key(req)); !ok || got.Text != "from a" || got.Attempts != 2 {
-			t.Fatalf("a completion written in this process, after a flush tick: %+v, %v", got, ok)
-		}
-		// A key that shares a's first 64 bits is looked up, and misses.
-		twin := a.Key(req)[:8] + strings.Repeat("x", 24)
-		if got, ok := a.Get(ctx, twin); ok {
-			t.Errorf("a key sharing a prefix hit: %+v", got)
-		}
-		// Model b's part holds nothing, even under a's key.
-		if _, ok := b.Get(ctx, a.Key(req)); ok {
-			t.Error("model b found model a's completion")
-		}
-		if err := c.Close(); err != nil {
-			t.Fatal(err)
-		}
-		c, err = OpenCache(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		a, b = c.Model("model a"), c.Model("model b")
-		if a.Len() != 1 || b.Len() != 0 {
-			t.Errorf("after reopening, model a may answer %d requests and b %d; want 1 and 0", a.Len(), b.Len())
-		}
-		if got, ok := a.Get(ctx, a.Key(req)); !ok || got.Text != "from a" {
-			t.Errorf("after reopening: %+v, %v", got, ok)
-		}
-	})
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A key that shares a's first 64 bits is looked up, and misses.
+	twin := a.Key(req)[:8] + strings.Repeat("x", 24)
+	if got, ok := a.Get(ctx, twin); ok {
+		t.Errorf("a key sharing a prefix hit: %+v", got)
+	}
+	// Model b's part holds nothing, even under a's key.
+	if _, ok := b.Get(ctx, a.Key(req)); ok {
+		t.Error("model b found model a's completion")
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c, err = OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, b = c.Model("model a"), c.Model("model b")
+	if a.Len() != 1 || b.Len() != 0 {
+		t.Errorf("after reopening, model a may answer %d requests and b %d; want 1 and 0", a.Len(), b.Len())
+	}
+	if got, ok := a.Get(ctx, a.Key(req)); !ok || got.Text != "from a" {
+		t.Errorf("after reopening: %+v, %v", got, ok)
+	}
 }
 
 func TestCacheUnderConcurrentLookupsAndWrites(t *testing.T) {
@@ -359,59 +364,55 @@ func TestCacheRowsOfInterleavedModelsAndACorruptRow(t *testing.T) {
 // (two database handles, as two processes would) and writes through both
 // at once: the row ids each writer gives its rows must never collide.
 func TestCacheWritersInTwoConnectionsLoseNothing(t *testing.T) {
-	// In a synctest bubble the sleeps below pass the writers' flush ticks
-	// on the bubble's clock, without waiting in real time.
-	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		var caches [2]*Cache
-		for i := range caches {
-			c, err := OpenCache(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			caches[i] = c
-		}
-		req := func(w, i int) Request {
-			return Request{Messages: []Message{{Role: "user", Content: fmt.Sprint("writer ", w, " prompt ", i)}}}
-		}
-		const n = 3000
-		var wg sync.WaitGroup
-		for w, c := range caches {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				mc := c.Model("shared model")
-				for i := range n {
-					mc.Put(mc.Key(req(w, i)), Completion{Text: fmt.Sprint(w, "/", i)})
-					if i%1000 == 0 {
-						time.Sleep(210 * time.Millisecond) // past a flush tick: the writers' flushes interleave
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		for _, c := range caches {
-			if err := c.Close(); err != nil {
-				t.Fatal(err)
-			}
-		}
+	dir := t.TempDir()
+	var caches [2]*Cache
+	for i := range caches {
 		c, err := OpenCache(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		mc := c.Model("shared model")
-		if mc.Len() != 2*n {
-			t.Errorf("the cache may answer %d requests, want %d", mc.Len(), 2*n)
-		}
-		for w := range caches {
+		caches[i] = c
+	}
+	req := func(w, i int) Request {
+		return Request{Messages: []Message{{Role: "user", Content: fmt.Sprint("writer ", w, " prompt ", i)}}}
+	}
+	const n = 3000
+	var wg sync.WaitGroup
+	for w, c := range caches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mc := c.Model("shared model")
 			for i := range n {
-				if got, ok := mc.Get(context.Background(), mc.Key(req(w, i))); !ok || got.Text != fmt.Sprint(w, "/", i) {
-					t.Fatalf("writer %d, prompt %d: %+v, %v", w, i, got, ok)
+				mc.Put(mc.Key(req(w, i)), Completion{Text: fmt.Sprint(w, "/", i)})
+				if i%1000 == 0 {
+					time.Sleep(210 * time.Millisecond) // past a flush tick: the writers' flushes interleave
 				}
 			}
+		}()
+	}
+	wg.Wait()
+	for _, c := range caches {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
 		}
-	})
+	}
+	c, err := OpenCache(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mc := c.Model("shared model")
+	if mc.Len() != 2*n {
+		t.Errorf("the cache may answer %d requests, want %d", mc.Len(), 2*n)
+	}
+	for w := range caches {
+		for i := range n {
+			if got, ok := mc.Get(context.Background(), mc.Key(req(w, i))); !ok || got.Text != fmt.Sprint(w, "/", i) {
+				t.Fatalf("writer %d, prompt %d: %+v, %v", w, i, got, ok)
+			}
+		}
+	}
 }
 
 // TestCachesOpenedAtOnceOnANewFolderAllWork opens a new cache folder from
