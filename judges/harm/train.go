@@ -263,8 +263,10 @@ func Train(examples []Example, cfg TrainConfig) (*Classifier, TrainReport, error
 			reqCount[e.Source]++
 		}
 	}
+	// Summed in a fixed order (a map's order varies from run to run, and
+	// so would the last bit of a float sum, and so the weights).
 	var total float64
-	for src := range cfg.SourceWeights {
+	for _, src := range slices.Sorted(maps.Keys(cfg.SourceWeights)) {
 		if count[src] > 0 || reqCount[src] > 0 {
 			total += cfg.SourceWeights[src]
 		}
