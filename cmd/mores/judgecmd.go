@@ -153,20 +153,9 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 	env.Warn = e.warnf
 	var js []bench.Judge
 	for _, s := range specs {
-		spec, err := parseJudgeSpec(s)
+		jj, err := flagJudge(s, env, "a pairwise judge runs during `mores run` (name it in the suite)")
 		if err != nil {
 			return err
-		}
-		j, err := judges.New(spec, env)
-		if err != nil {
-			if ie, ok := err.(*bench.InputError); ok && ie.File == "" {
-				ie.File = "--judge"
-			}
-			return err
-		}
-		jj, ok := j.(bench.Judge)
-		if !ok {
-			return usagef("--judge %s: a pairwise judge runs during `mores run` (name it in the suite)", spec.Name)
 		}
 		js = append(js, jj)
 	}
@@ -345,4 +334,26 @@ func judgeRun(ctx context.Context, e *env, dir string, specs []string, judgeMode
 		names[j.Name()] = true
 	}
 	return judgmentBudgetFailure(dir, rows, budget, names)
+}
+
+// flagJudge builds the judge a --judge flag names. An input error without a
+// file is attributed to --judge; a pairwise judge, which needs two models'
+// answers, is refused with why (pairwise says what to do instead).
+func flagJudge(flag string, env judges.Env, pairwise string) (bench.Judge, error) {
+	spec, err := parseJudgeSpec(flag)
+	if err != nil {
+		return nil, err
+	}
+	j, err := judges.New(spec, env)
+	if err != nil {
+		if ie, ok := err.(*bench.InputError); ok && ie.File == "" {
+			ie.File = "--judge"
+		}
+		return nil, err
+	}
+	jj, ok := j.(bench.Judge)
+	if !ok {
+		return nil, usagef("--judge %s: %s", spec.Name, pairwise)
+	}
+	return jj, nil
 }

@@ -107,20 +107,9 @@ func judgeEval(ctx context.Context, e *env, file string, o judgeEvalOptions) err
 		}
 		return bench.WithCache(m, cache), nil
 	}}
-	spec, err := parseJudgeSpec(o.judge)
+	jj, err := flagJudge(o.judge, jenv, "a pairwise judge compares two models and cannot be measured against labels")
 	if err != nil {
 		return err
-	}
-	j, err := judges.New(spec, jenv)
-	if err != nil {
-		if ie, ok := err.(*bench.InputError); ok && ie.File == "" {
-			ie.File = "--judge"
-		}
-		return err
-	}
-	jj, ok := j.(bench.Judge)
-	if !ok {
-		return usagef("--judge %s: a pairwise judge compares two models and cannot be measured against labels", spec.Name)
 	}
 	dir := o.out
 	if dir == "" {
